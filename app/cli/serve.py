@@ -1,0 +1,50 @@
+"""``gatehouse serve``: the production server (gunicorn) on the current app factory."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from gunicorn.app.base import BaseApplication
+
+from app.cli.output import domain_errors
+from app.services.runtime import runtime
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, object]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from app import create_app
+
+        return create_app()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
+@domain_errors
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn on HOST:PORT."""
+    runtime().keys.signing_key()  # fail now, clearly, if there is no key
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _Gunicorn(
+        {
+            "bind": bind,
+            "workers": workers,
+            "threads": threads,
+            "accesslog": None,
+            "errorlog": "-",
+            "graceful_timeout": 5,
+            "timeout": 30,
+            "keepalive": 5,
+        }
+    ).run()

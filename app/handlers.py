@@ -1,0 +1,49 @@
+"""App-wide error handlers: JSON bodies for every HTTP error, 503 when the database is down."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.errors import Unavailable
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _unavailable(message: str):
+    response = jsonify(error="temporarily_unavailable", error_description=message)
+    response.headers["Retry-After"] = "1"
+    response.headers["Cache-Control"] = "no-store"
+    return response, 503
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON for HTTP errors; a database outage becomes 503 and heals by itself (pool pre-ping)."""
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // 1024
+        return jsonify(
+            error="invalid_request", error_description=f"the request body is over {limit} KiB"
+        ), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        return jsonify(error=code, error_description=error.description), error.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_down(error):
+        db.session.rollback()
+        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        return _unavailable("the database is unavailable; retry shortly")
+
+    @app.errorhandler(Unavailable)
+    def dependency_down(error: Unavailable):
+        log.error("dependency unavailable: %s", error.message)
+        return _unavailable(error.message)

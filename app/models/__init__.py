@@ -1,0 +1,17 @@
+"""Mapped classes only: no queries, no commits, no ``current_app``."""
+
+from app.models.audit import AuditEvent
+from app.models.client import Client
+from app.models.revocation import RevocationEvent, RevokedToken
+from app.models.service import Service
+from app.models.user import User, user_services
+
+__all__ = [
+    "AuditEvent",
+    "Client",
+    "RevocationEvent",
+    "RevokedToken",
+    "Service",
+    "User",
+    "user_services",
+]

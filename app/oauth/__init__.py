@@ -1,0 +1,13 @@
+"""The protocol room: token, introspection, revocation, metadata, JWKS, revocation feed."""
+
+from flask import Flask
+
+from app.oauth import metadata, views
+from app.oauth.server import build_server
+
+
+def init_oauth(app: Flask) -> None:
+    """Build this app's AuthorizationServer and register the protocol routes."""
+    build_server(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(metadata.bp)

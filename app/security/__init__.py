@@ -1,0 +1,1 @@
+"""Secret format and hashing, passwords, keys and JWTs: the only home of crypto code."""

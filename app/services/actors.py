@@ -1,0 +1,30 @@
+"""Who is acting: a person, a ``manage`` client acting as its owner, or the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models import User
+
+
+@dataclass(frozen=True)
+class Actor:
+    #: how the audit log names the actor: an email, ``client:<id>`` or ``cli``
+    label: str
+    user: User | None
+    is_admin: bool
+    address: str | None = None
+
+    @classmethod
+    def cli(cls) -> Actor:
+        """The shell: administrator rights, audit actor ``cli`` (SPEC rule 4)."""
+        return cls(label="cli", user=None, is_admin=True)
+
+    @classmethod
+    def person(cls, user: User, address: str | None = None) -> Actor:
+        return cls(label=user.email, user=user, is_admin=user.is_admin, address=address)
+
+    @property
+    def is_system(self) -> bool:
+        """The CLI may grant system scopes to anyone; so may admins."""
+        return self.is_admin

@@ -1,0 +1,47 @@
+"""A small bounded TTL cache for per-process copies of shared state.
+
+Entries live at most ``ttl`` seconds, so a change committed by another worker
+or instance is seen within that bound (SPEC rule 6); a local change drops the
+entry at once with ``forget``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+_MISSING = object()
+
+
+class TTLCache(Generic[K, V]):
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, load: Callable[[K], V]) -> V:
+        """The cached value, or ``load(key)`` when absent or older than the TTL."""
+        now = time.monotonic()
+        entry = self._entries.get(key, _MISSING)
+        if entry is not _MISSING and now - entry[0] < self.ttl:  # type: ignore[index]
+            return entry[1]  # type: ignore[index]
+        value = load(key)
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (now, value)
+        return value
+
+    def forget(self, key: K) -> None:
+        """Drop one entry (after a local change)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,160 @@
+"""Access tokens: issue (RFC 9068), introspect (RFC 7662), revoke (RFC 7009), feed.
+
+Tokens are never stored. A token is valid while its signature is good, it is
+unexpired, it names this issuer, its client is active now, it was issued after
+the client's last scope narrowing with scopes the client still holds, and its
+``jti`` is not on the denylist.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import RevocationEvent, RevokedToken
+from app.models.types import utcnow
+from app.security import jwts
+from app.services.client_state import ClientSnapshot
+from app.services.runtime import runtime, settings
+
+FEED_PAGE = 1000
+
+
+class InvalidScope(InvalidInput):
+    """A requested scope the client does not hold (RFC 6749 §5.2 ``invalid_scope``)."""
+
+
+class InvalidTarget(InvalidInput):
+    """A ``resource`` this server does not issue tokens for (RFC 8707 ``invalid_target``)."""
+
+
+def granted_scopes(client: ClientSnapshot, requested: str | None) -> list[str]:
+    """SPEC rule 5: a subset when asked, all of the client's scopes when not."""
+    if requested is None or not requested.strip():
+        return list(client.scopes)
+    wanted = list(dict.fromkeys(requested.split()))
+    lacking = [scope for scope in wanted if scope not in client.scopes]
+    if lacking:
+        raise InvalidScope(f"the client is not allowed the scope(s): {' '.join(lacking)[:200]}")
+    return wanted
+
+
+def audience_for(resources: list[str]) -> str:
+    """RFC 8707: the one resource asked for (must be configured), else the default audience."""
+    config = settings()
+    if not resources:
+        return config.audience
+    if len(resources) > 1:
+        raise InvalidTarget("ask for one resource per token request")
+    resource = resources[0].rstrip("/")
+    if resource not in config.resources:
+        raise InvalidTarget("the resource is not served by this authorization server")
+    return resource
+
+
+def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str, Any]:
+    """Sign a token for ``client``; ``exp`` is capped by the client's expiry (SPEC rule 2)."""
+    now = int(time.time())
+    client_end = int(client.valid_until.replace(tzinfo=UTC).timestamp())
+    exp = min(now + settings().token_ttl, client_end)
+    claims = {
+        "iss": settings().issuer,
+        "sub": client.client_id,
+        "client_id": client.client_id,
+        "aud": audience,
+        "scope": " ".join(scopes),
+        "iat": now,
+        "nbf": now,
+        "exp": exp,
+        "jti": secrets.token_urlsafe(16),
+    }
+    token = jwts.sign(claims, runtime().keys.signing_key())
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": exp - now,
+        "scope": claims["scope"],
+    }
+
+
+def verify(token: str) -> dict[str, Any] | None:
+    """The claims of a currently valid token from this server, or None."""
+    config = settings()
+    try:
+        claims = jwts.verify(
+            token,
+            runtime().keys.find,
+            issuer=config.issuer,
+            audiences={config.audience, *config.resources},
+        )
+    except jwts.InvalidToken:
+        return None
+    return claims if _still_valid(claims) else None
+
+
+def _still_valid(claims: dict[str, Any]) -> bool:
+    state = runtime().clients
+    client = state.get(claims["client_id"])
+    if client is None or not client.is_active(utcnow()):
+        return False
+    if client.not_before and claims["iat"] < int(client.not_before.replace(tzinfo=UTC).timestamp()):
+        return False
+    if not set(claims["scope"].split()) <= set(client.scopes):
+        return False
+    return not state.is_denied(claims["jti"])
+
+
+def introspection_payload(claims: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7662 §2.2 response for a token ``verify`` found valid."""
+    keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
+    return {"active": True, "token_type": "Bearer", **{key: claims[key] for key in keys}}
+
+
+def deny(claims: dict[str, Any]) -> None:
+    """RFC 7009: put one verified token on the denylist until it would expire anyway."""
+    jti, client_id = claims["jti"], claims["client_id"]
+    now = utcnow()
+    db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    if db.session.get(RevokedToken, jti) is None:
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
+        db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
+        db.session.add(RevocationEvent(type="token", client_id=client_id, jti=jti, revoked_at=now))
+    db.session.commit()
+    runtime().clients.deny(jti)
+
+
+def revocation_feed(since: int | None) -> dict[str, Any]:
+    """``GET /revocations``: events after ``since``, or all that can still matter."""
+    query = select(RevocationEvent).order_by(RevocationEvent.id).limit(FEED_PAGE)
+    if since is None:
+        horizon = utcnow() - timedelta(seconds=settings().token_ttl)
+        query = query.where(RevocationEvent.revoked_at > horizon)
+    else:
+        query = query.where(RevocationEvent.id > since)
+    events = list(db.session.scalars(query))
+    latest = db.session.scalar(select(func.max(RevocationEvent.id))) or 0
+    cursor = events[-1].id if len(events) == FEED_PAGE else max(latest, since or 0)
+    return {"events": [_event(e) for e in events], "cursor": str(cursor)}
+
+
+def _event(event: RevocationEvent) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": event.type,
+        "client_id": event.client_id,
+        "revoked_at": _timestamp(event.revoked_at),
+    }
+    if event.jti:
+        body["jti"] = event.jti
+    if event.not_before:
+        body["not_before"] = _timestamp(event.not_before)
+    return body
+
+
+def _timestamp(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=UTC).timestamp())
