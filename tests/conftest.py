@@ -1,0 +1,175 @@
+"""Fixtures in the Flask style: ``app``, ``http`` (the test client), ``runner``, factories.
+
+The database is a real SQLite file, or PostgreSQL when
+``GATEHOUSE_TEST_DATABASE_URL`` is set. The schema is built once per session
+by the Alembic migrations; every test starts from empty tables (plus the
+default catalogue) and leaves them empty.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+from app.services import catalogue, clients, users
+from app.services.actors import Actor
+from app.services.keys import KeyStore
+
+TEST_DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL", "").strip()
+ISSUER = "http://127.0.0.1:8000"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database per test session, migrated to head."""
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'gatehouse.db'}"
+    keys = tmp_path_factory.mktemp("migrate-keys")
+    app = create_app({"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_KEYS_DIR": keys,
+                      "GATEHOUSE_INSTANCE_DIR": tmp_path_factory.mktemp("instance")})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def session_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One RS256 key generated per session, copied into each test's keys folder."""
+    path = tmp_path_factory.mktemp("session-keys")
+    KeyStore(path, 600).create("RS256")
+    return path
+
+
+@pytest.fixture
+def keys_dir(tmp_path: Path, session_key_dir: Path) -> Path:
+    path = tmp_path / "keys"
+    shutil.copytree(session_key_dir, path)
+    return path
+
+
+@pytest.fixture
+def config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str, object]:
+    """The settings of the ``app`` fixture; a test may change them before using ``app``."""
+    return {
+        "GATEHOUSE_DATABASE_URL": database_url,
+        "GATEHOUSE_INSTANCE_DIR": tmp_path / "instance",
+        "GATEHOUSE_KEYS_DIR": keys_dir,
+        "GATEHOUSE_ISSUER": ISSUER,
+        "GATEHOUSE_SECRET_KEY": "test-secret-key",
+    }
+
+
+def _empty_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(config: dict[str, object]) -> Iterator[Flask]:
+    app = create_app(config)
+    app.config["TESTING"] = True
+    with app.app_context():
+        _empty_tables()
+        catalogue.seed_defaults()
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def http(app: Flask) -> FlaskClient:
+    """The Flask test client ("client" means an OAuth client in this project)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    secret: str
+
+    @property
+    def basic(self) -> dict[str, str]:
+        raw = f"{self.client_id}:{self.secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+class Factory:
+    """Creates users and clients through the service layer, as the CLI would."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._count = 0
+
+    def user(
+        self, email: str = "rep@example.com", role: str = "member",
+        services: list[str] | None = None, password: str | None = None,
+    ) -> str:
+        with self.app.app_context():
+            users.create_user(Actor.cli(), email, email.split("@")[0].title(), role=role,
+                              services=services if services is not None else ["jobs", "candidates"],
+                              password=password)
+        return email
+
+    def client(
+        self, owner: str | None = None, scopes: list[str] | None = None,
+        expires_on: date | None = None, name: str | None = None,
+    ) -> Credentials:
+        self._count += 1
+        with self.app.app_context():
+            if owner is None:
+                owner = "owner@example.com"
+                try:
+                    users.get_by_email(owner)
+                except Exception:  # noqa: BLE001 - first use: create the default owner
+                    self.user(owner, role="admin")
+            issued = clients.create_client(
+                Actor.cli(),
+                owner_email=owner,
+                name=name or f"client {self._count}",
+                scopes=scopes or ["jobs"],
+                expires_on=expires_on or datetime.now(UTC).date() + timedelta(days=30),
+            )
+            return Credentials(issued.client.client_id, issued.secret)
+
+    def introspector(self) -> Credentials:
+        return self.client(scopes=["introspect"], name=f"introspector {self._count}")
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(app)
