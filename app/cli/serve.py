@@ -9,6 +9,25 @@ from gunicorn.app.base import BaseApplication
 from app.cli.output import domain_errors
 from app.services.runtime import runtime
 
+#: gunicorn's own log lines as JSON too (SPEC: logs are one JSON object a line)
+LOGCONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, object]) -> None:
@@ -43,6 +62,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "threads": threads,
             "accesslog": None,
             "errorlog": "-",
+            "logconfig_dict": LOGCONFIG,
+        "control_socket_disable": True,
             "graceful_timeout": 5,
             "timeout": 30,
             "keepalive": 5,
