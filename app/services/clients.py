@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Client, RevocationEvent, User
 from app.models.types import utcnow
 from app.security import secrets as client_secrets
-from app.services import audit, catalogue, users
+from app.services import audit, catalogue, outbox, users
 from app.services.actors import Actor
 from app.services.runtime import runtime, settings
 
@@ -285,6 +285,7 @@ def create_client(
             scopes=granted,
             expires_on=expiry.isoformat(),
         )
+        outbox.queue_client_event(client, "created", actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -301,6 +302,7 @@ def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
     client.revoked_at, client.revoked_by, client.updated_at = now, actor.label, now
     db.session.add(RevocationEvent(type="client", client_id=client.client_id, revoked_at=now))
     audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email)
+    outbox.queue_client_event(client, "revoked", actor)
     _commit_and_forget(client)
     return client, False
 
@@ -322,6 +324,7 @@ def rotate_secret(actor: Actor, client_id: str, grace_seconds: int = 0) -> Issue
     client.secret_hash = client_secrets.hash_secret(secret)
     client.updated_at = now
     audit.record(actor, "client.rotate_secret", client.client_id, grace_seconds=grace_seconds)
+    outbox.queue_client_event(client, "secret_rotated", actor)
     _commit_and_forget(client)
     return IssuedSecret(client, secret, until)
 
