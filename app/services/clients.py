@@ -6,6 +6,7 @@ audit entry (and revocation event) in the same transaction as the change.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 GRACE_MAX = 7 * 86400
 STATUSES = ("active", "inactive", "all")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def parse_expiry(value: str | date) -> date:
     """A valid ``expires_on``: a real date, not in the past, at most the configured days ahead."""
     if isinstance(value, str):
         try:
+            if not ISO_DATE.match(value.strip()):
+                raise ValueError(value)
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise InvalidInput(
@@ -375,3 +379,52 @@ def _commit_and_forget(client: Client) -> None:
         db.session.rollback()
         raise Conflict("the client changed concurrently; try again") from None
     runtime().clients.forget(client.client_id)
+
+
+# -- paged listing for the console (appended by issue 3) ------------------------
+# These imports belong at the top; they sit here so the block above stays untouched
+# while others edit it. ``list_clients`` can become ``list(db.session.scalars(client_query(...)))``.
+from sqlalchemy import Select  # noqa: E402
+
+from app.services.paging import Page, paginate  # noqa: E402
+
+
+def client_query(
+    actor: Actor, owner: str | None = None, status: str = "active", q: str | None = None
+) -> Select[tuple[Client]]:
+    """The query behind ``list_clients``: visible to the actor, filtered, newest first."""
+    if status not in STATUSES:
+        raise InvalidInput("status must be active, inactive or all", {"status": "invalid"})
+    query = select(Client).order_by(Client.created_at.desc(), Client.id.desc())
+    visible = _visible_to(actor)
+    if visible is not None:
+        query = query.where(visible)
+    if owner:
+        query = query.where(Client.owner_id == users.get_by_email(owner).id)
+    active = _active_clause(today())
+    if status == "active":
+        query = query.where(active)
+    elif status == "inactive":
+        query = query.where(~active)
+    if q and q.strip():
+        pattern = q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Client.name).contains(pattern, autoescape=True),
+                func.lower(Client.description).contains(pattern, autoescape=True),
+            )
+        )
+    return query
+
+
+def page_clients(
+    actor: Actor,
+    *,
+    owner: str | None = None,
+    status: str = "active",
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Client]:
+    """One page of the clients ``list_clients`` would return."""
+    return paginate(client_query(actor, owner, status, q), page, per_page)

@@ -1,0 +1,52 @@
+"""The installed ``gatehouse`` console script and ``python -m app``, as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GATEHOUSE = Path(sys.executable).parent / "gatehouse"
+COMMANDS = ("init", "serve", "worker", "users", "services", "clients", "keys")
+
+
+@pytest.fixture
+def clean_env(tmp_path) -> dict[str, str]:
+    """The environment without GATEHOUSE_* settings, state kept in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "FLASK_"))}
+    env["GATEHOUSE_INSTANCE_DIR"] = str(tmp_path / "instance")
+    env["GATEHOUSE_KEYS_DIR"] = str(tmp_path / "keys")
+    return env
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[str(GATEHOUSE), "--help"], [sys.executable, "-m", "app", "--help"]],
+    ids=["gatehouse", "python -m app"],
+)
+def test_help(command, clean_env, tmp_path):
+    done = subprocess.run(
+        command, cwd=tmp_path, env=clean_env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    for name in COMMANDS:
+        assert f"  {name}" in done.stdout, name
+
+
+def test_bad_config_stops_the_command(clean_env, tmp_path):
+    clean_env["GATEHOUSE_TOKEN_TTL"] = "5"
+    done = subprocess.run(
+        [str(GATEHOUSE), "users", "list"],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "GATEHOUSE_TOKEN_TTL" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""

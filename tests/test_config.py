@@ -1,0 +1,160 @@
+"""Settings: SPEC §4 defaults, and every bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import ConfigError, load_settings
+
+
+@pytest.fixture
+def bare(monkeypatch, tmp_path) -> Path:
+    """No GATEHOUSE_* in the environment and a working directory without a .env file."""
+    for name in list(os.environ):
+        if name.startswith("GATEHOUSE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_defaults(bare):
+    settings = load_settings({})
+    instance = bare / "instance"
+    assert settings.instance_dir == instance
+    assert settings.database_url == f"sqlite:///{instance / 'gatehouse.db'}"
+    assert settings.issuer == "http://127.0.0.1:8000"
+    assert settings.audience == "http://127.0.0.1:8000"
+    assert settings.resources == ("http://127.0.0.1:8000",)
+    assert settings.keys_dir == bare / "keys"
+    assert settings.signing_alg == "RS256"
+    assert settings.token_ttl == 600
+    assert settings.max_active_clients == 25
+    assert settings.max_client_days == 366
+    assert settings.secret_key is None
+    assert settings.smtp_url is None
+    assert settings.mail_from == "gatehouse@localhost"
+    assert settings.redis_url is None
+    assert settings.trusted_proxies == 0
+    assert settings.allow_insecure_http is False
+
+
+def test_dotenv_in_the_working_directory_is_read(bare):
+    (bare / ".env").write_text("GATEHOUSE_TOKEN_TTL=120\nGATEHOUSE_MAX_ACTIVE_CLIENTS=3\n")
+    settings = load_settings({})
+    assert (settings.token_ttl, settings.max_active_clients) == (120, 3)
+
+
+def test_environment_beats_dotenv(bare, monkeypatch):
+    (bare / ".env").write_text("GATEHOUSE_TOKEN_TTL=120\n")
+    monkeypatch.setenv("GATEHOUSE_TOKEN_TTL", "300")
+    assert load_settings({}).token_ttl == 300
+
+
+def test_audience_and_resources_follow_the_issuer(bare):
+    settings = load_settings({"GATEHOUSE_ISSUER": "https://auth.example.com/"})
+    assert settings.issuer == "https://auth.example.com"
+    assert settings.audience == "https://auth.example.com"
+    assert settings.resources == ("https://auth.example.com",)
+    custom = load_settings(
+        {
+            "GATEHOUSE_ISSUER": "https://auth.example.com",
+            "GATEHOUSE_AUDIENCE": "https://api.example.com",
+        }
+    )
+    assert custom.resources == ("https://api.example.com",)
+
+
+def test_good_values(bare):
+    settings = load_settings(
+        {
+            "GATEHOUSE_TOKEN_TTL": "60",
+            "GATEHOUSE_MAX_ACTIVE_CLIENTS": "1",
+            "GATEHOUSE_SIGNING_ALG": "EdDSA",
+            "GATEHOUSE_SMTP_URL": "smtp+starttls://user:pass@mail.example.com:587",
+            "GATEHOUSE_DATABASE_URL": "postgresql://gh@db.example.com/gatehouse",
+            "GATEHOUSE_RESOURCES": "https://api.example.com, urn:example:reports",
+        }
+    )
+    assert settings.token_ttl == 60
+    assert settings.max_active_clients == 1
+    assert settings.signing_alg == "EdDSA"
+    assert settings.database_url == "postgresql+psycopg://gh@db.example.com/gatehouse"
+    assert settings.resources == ("https://api.example.com", "urn:example:reports")
+    assert load_settings({"GATEHOUSE_TOKEN_TTL": "86400"}).token_ttl == 86400
+    assert load_settings({"GATEHOUSE_SIGNING_ALG": "ES256"}).signing_alg == "ES256"
+    assert load_settings({"GATEHOUSE_SMTP_URL": "smtps://mail.example.com"}).smtp_url
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    ["http://localhost:8000", "http://[::1]:8000", "http://127.0.0.1", "https://auth.example.com"],
+)
+def test_loopback_or_https_issuer_is_fine(bare, issuer):
+    assert load_settings({"GATEHOUSE_ISSUER": issuer}).issuer == issuer
+
+
+def test_plain_http_issuer_for_another_host_needs_the_explicit_switch(bare):
+    with pytest.raises(ConfigError, match="GATEHOUSE_ISSUER"):
+        load_settings({"GATEHOUSE_ISSUER": "http://auth.example.com"})
+    settings = load_settings(
+        {"GATEHOUSE_ISSUER": "http://auth.example.com", "GATEHOUSE_ALLOW_INSECURE_HTTP": "1"}
+    )
+    assert settings.issuer == "http://auth.example.com"
+
+
+BAD = [
+    ("GATEHOUSE_TOKEN_TTL", "ten minutes"),
+    ("GATEHOUSE_TOKEN_TTL", "59"),
+    ("GATEHOUSE_TOKEN_TTL", "86401"),
+    ("GATEHOUSE_TOKEN_TTL", "600.5"),
+    ("GATEHOUSE_TOKEN_TTL", "-600"),
+    ("GATEHOUSE_MAX_ACTIVE_CLIENTS", "many"),
+    ("GATEHOUSE_MAX_ACTIVE_CLIENTS", "0"),
+    ("GATEHOUSE_MAX_ACTIVE_CLIENTS", "-1"),
+    ("GATEHOUSE_MAX_CLIENT_DAYS", "0"),
+    ("GATEHOUSE_MAX_CLIENT_DAYS", "a year"),
+    ("GATEHOUSE_SIGNING_ALG", "HS256"),
+    ("GATEHOUSE_SIGNING_ALG", "none"),
+    ("GATEHOUSE_SIGNING_ALG", "rs256"),
+    ("GATEHOUSE_ISSUER", "http://auth.example.com"),
+    ("GATEHOUSE_ISSUER", "auth.example.com"),
+    ("GATEHOUSE_ISSUER", "ftp://auth.example.com"),
+    ("GATEHOUSE_ISSUER", "https://auth.example.com/?tenant=1"),
+    ("GATEHOUSE_SMTP_URL", "mail.example.com:25"),
+    ("GATEHOUSE_SMTP_URL", "http://mail.example.com"),
+    ("GATEHOUSE_SMTP_URL", "smtp://"),
+    ("GATEHOUSE_SMTP_URL", "smtp://mail.example.com:notaport"),
+    ("GATEHOUSE_DATABASE_URL", "mysql://gh@db.example.com/gatehouse"),
+    ("GATEHOUSE_DATABASE_URL", "gatehouse.db"),
+    ("GATEHOUSE_RESOURCES", "not a uri"),
+    ("GATEHOUSE_RESOURCES", "https://api.example.com, reports"),
+    ("GATEHOUSE_RESOURCES", "https://api.example.com#frag"),
+    ("GATEHOUSE_AUDIENCE", "my-api"),
+    ("GATEHOUSE_ALLOW_INSECURE_HTTP", "maybe"),
+    ("GATEHOUSE_TRUSTED_PROXIES", "-1"),
+    ("GATEHOUSE_REDIS_URL", "localhost:6379"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])
+def test_a_bad_value_stops_create_app_naming_the_variable(bare, name, value):
+    with pytest.raises(ConfigError, match=name):
+        create_app(
+            {
+                name: value,
+                "GATEHOUSE_INSTANCE_DIR": bare / "instance",
+                "GATEHOUSE_KEYS_DIR": bare / "keys",
+            }
+        )
+    assert not (bare / "instance").exists()
+
+
+@pytest.mark.parametrize(("name", "value"), BAD[:3], ids=[f"{n}={v}" for n, v in BAD[:3]])
+def test_a_bad_value_in_the_environment_is_caught_too(bare, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings({})
