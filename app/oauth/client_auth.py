@@ -109,7 +109,7 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
         claims = tokens.verify(secret)
         snapshot = state.get(claims["client_id"]) if claims else None
         if snapshot is None:
-            raise InvalidClient("the bearer token is invalid, expired or revoked")
+            raise InvalidClient("the bearer token is invalid, expired or revoked", "Bearer")
         return OAuthClient(snapshot, tuple(claims["scope"].split()))
     snapshot = state.authenticate(client_id, secret)
     if snapshot is None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from app.oauth.client_auth import BASIC, BEARER, POST, OAuthClient
-from app.oauth.errors import InsufficientScope, invalid_request
+from app.oauth.errors import InsufficientScope, UnsupportedTokenType, invalid_request
 from app.services import tokens
 
 
@@ -42,7 +42,7 @@ def check_token_params(request, supported: tuple[str, ...]) -> None:
         raise invalid_request("the token parameter is required")
     hint = request.form.get("token_type_hint")
     if hint and hint not in supported:
-        raise UnsupportedTokenTypeError(
+        raise UnsupportedTokenType(
             description="token_type_hint must be access_token or refresh_token"
         )
 

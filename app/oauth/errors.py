@@ -16,12 +16,29 @@ def safe(text: str, limit: int = 300) -> str:
 
 
 class InvalidClient(rfc6749.InvalidClientError):
-    """``invalid_client``, always 401 with a ``WWW-Authenticate: Basic`` challenge."""
+    """``invalid_client``, always 401 with a challenge in the scheme the caller used."""
 
     status_code = 401
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, scheme: str = "Basic") -> None:
         super().__init__(description=safe(description), status_code=401)
+        self.scheme = scheme
+
+    def get_headers(self):
+        headers = super().get_headers()
+        if self.scheme == "Basic":
+            return headers
+        # RFC 6750 §3: a rejected bearer token gets a Bearer challenge
+        challenge = f'Bearer error="invalid_token", error_description="{self.description}"'
+        return [(k, v) for k, v in headers if k != "WWW-Authenticate"] + [
+            ("WWW-Authenticate", challenge)
+        ]
+
+
+class UnsupportedTokenType(OAuth2Error):
+    """RFC 7009 §2.2.1: the server does not support this ``token_type_hint`` (400)."""
+
+    error = "unsupported_token_type"
 
 
 class InvalidTarget(OAuth2Error):

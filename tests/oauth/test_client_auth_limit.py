@@ -1,0 +1,230 @@
+"""Failed client authentications per source address: 429 beyond the limit (SPEC §5).
+
+The limiter counts in one-minute windows aligned to the clock; ``in_one_window``
+reruns a check (with a new address) if a minute boundary fell inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from app.security.secrets import generate_secret
+from tests.conftest import Credentials
+from tests.oauth.helpers import CC, access_token, assert_oauth_error
+
+LIMIT = 5
+OTHER_ADDRESS = "10.9.9.9"
+REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def in_one_window(check: Callable[[str], None], prefix: str = "test") -> None:
+    """Run ``check(address)`` with a fresh source address, within one limiter window.
+
+    Counts are per address and per clock minute: if a minute boundary fell inside a
+    failed run, the count restarted half-way, so run once more with a new address.
+    """
+    for attempt in range(2):
+        window = int(time.time() // 60)
+        try:
+            check(f"{prefix}-{uuid.uuid4().hex}")
+            return
+        except AssertionError:
+            if attempt or int(time.time() // 60) == window:
+                raise
+
+
+def _wrong(creds: Credentials) -> dict[str, str]:
+    """Basic credentials with a well-formed but wrong secret."""
+    return Credentials(creds.client_id, generate_secret()).basic
+
+
+def _fail(http, creds: Credentials, address: str | None = None):
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return http.post("/token", data=CC, headers=_wrong(creds), environ_base=environ)
+
+
+def _assert_429(response) -> None:
+    assert response.status_code == 429, response.get_data(as_text=True)
+    retry_after = response.headers.get("Retry-After")
+    assert retry_after is not None and retry_after.isdigit(), response.headers
+    assert 1 <= int(retry_after) <= 60
+    assert response.mimetype == "application/json"
+    assert response.json["error"]
+    assert response.json["error_description"]
+
+
+@pytest.fixture
+def limited(config):
+    config["GATEHOUSE_AUTH_FAILURES_PER_MINUTE"] = LIMIT
+    return config
+
+
+def test_failures_beyond_the_limit_get_429(limited, request):
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def check(address: str) -> None:
+        for _ in range(LIMIT):
+            assert_oauth_error(_fail(http, creds, address), 401, "invalid_client")
+        _assert_429(_fail(http, creds, address))
+        _assert_429(_fail(http, creds, address))
+        # malformed headers and missing credentials are failures too, and are throttled
+        environ = {"REMOTE_ADDR": address}
+        bad = {"Authorization": "Basic ???"}
+        _assert_429(http.post("/token", data=CC, headers=bad, environ_base=environ))
+        _assert_429(http.post("/token", data=CC, environ_base=environ))
+
+    in_one_window(check)
+
+
+def test_correct_credentials_still_work_while_the_address_is_limited(limited, request):
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    attacked, legit = factory.client(), factory.client()
+    spy = factory.introspector()
+
+    def check(address: str) -> None:
+        environ = {"REMOTE_ADDR": address}
+        for _ in range(LIMIT + 2):
+            _fail(http, attacked, address)
+        _assert_429(_fail(http, attacked, address))
+        # same address, right credentials: never throttled by another client's failures
+        for creds in (legit, attacked):
+            response = http.post("/token", data=CC, headers=creds.basic, environ_base=environ)
+            assert response.status_code == 200, response.get_data(as_text=True)
+        token = access_token(http, legit)
+        response = http.post(
+            "/introspect", data={"token": token}, headers=spy.basic, environ_base=environ
+        )
+        assert response.status_code == 200 and response.json["active"] is True
+        _assert_429(_fail(http, attacked, address))  # successes did not reset the count
+
+    in_one_window(check)
+
+
+def test_another_address_is_unaffected(limited, request):
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def check(address: str) -> None:
+        for _ in range(LIMIT + 1):
+            _fail(http, creds, address)
+        _assert_429(_fail(http, creds, address))
+        assert_oauth_error(_fail(http, creds, OTHER_ADDRESS), 401, "invalid_client")
+        environ = {"REMOTE_ADDR": OTHER_ADDRESS}
+        ok = http.post("/token", data=CC, headers=creds.basic, environ_base=environ)
+        assert ok.status_code == 200
+
+    in_one_window(check)
+
+
+def test_the_test_clients_default_address_is_counted(limited, request):
+    """Without environ_base the test client is 127.0.0.1: the limit applies there too."""
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+    statuses = [_fail(http, creds).status_code for _ in range(2 * LIMIT + 2)]
+    assert 429 in statuses, statuses  # at most one window boundary can fall inside
+
+
+def test_failures_on_introspect_and_revoke_count_too(limited, request):
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def check(address: str) -> None:
+        environ = {"REMOTE_ADDR": address}
+        for index in range(LIMIT):
+            path = ("/introspect", "/revoke")[index % 2]
+            response = http.post(
+                path, data={"token": "x"}, headers=_wrong(creds), environ_base=environ
+            )
+            assert_oauth_error(response, 401, "invalid_client")
+        _assert_429(
+            http.post(
+                "/introspect", data={"token": "x"}, headers=_wrong(creds), environ_base=environ
+            )
+        )
+
+    in_one_window(check)
+
+
+def test_default_limit_is_60_a_minute(http, factory):
+    """SPEC §5: beyond 60 failures a minute from one address; the 60th is still a 401."""
+    creds = factory.client()
+
+    def check(address: str) -> None:
+        for attempt in range(60):
+            response = _fail(http, creds, address)
+            assert response.status_code == 401, (attempt, response.status_code)
+        _assert_429(_fail(http, creds, address))
+
+    in_one_window(check)
+
+
+# -- shared through Redis --------------------------------------------------------------------
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        pytest.skip(f"Redis unreachable at {REDIS_URL} (set GATEHOUSE_TEST_REDIS_URL): {exc}")
+    yield REDIS_URL
+    client.close()
+
+
+@pytest.fixture
+def address_prefix(redis_url: str) -> Iterator[str]:
+    """Source addresses of our own, so reruns and parallel runs never share a count."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.5)
+    for key in client.scan_iter(match=f"gatehouse:authfail:{prefix}-*"):
+        client.delete(key)
+    client.close()
+
+
+def test_two_instances_share_the_count_through_redis(limited, redis_url, address_prefix, request):
+    limited["GATEHOUSE_REDIS_URL"] = redis_url
+    app_a = request.getfixturevalue("app")
+    app_b = request.getfixturevalue("second_app")
+    assert app_a is not app_b
+    factory = request.getfixturevalue("factory")
+    creds, other = factory.client(), factory.client()
+    http_a, http_b = app_a.test_client(), app_b.test_client()
+
+    def check(address: str) -> None:
+        for _ in range(LIMIT):
+            assert_oauth_error(_fail(http_a, creds, address), 401, "invalid_client")
+        _assert_429(_fail(http_a, creds, address))
+        # app B never saw those failures itself, yet answers 429 for that address
+        _assert_429(_fail(http_b, other, address))
+        # right credentials on B from that address still work; another address is untouched
+        environ = {"REMOTE_ADDR": address}
+        ok = http_b.post("/token", data=CC, headers=other.basic, environ_base=environ)
+        assert ok.status_code == 200, ok.get_data(as_text=True)
+        assert_oauth_error(_fail(http_b, other, f"{address}-2"), 401, "invalid_client")
+
+    in_one_window(check, prefix=address_prefix)
+
+
+def test_without_redis_instances_count_separately(limited, request):
+    """The control for the Redis test: without shared storage, app B keeps its own count."""
+    http_a = request.getfixturevalue("app").test_client()
+    http_b = request.getfixturevalue("second_app").test_client()
+    creds = request.getfixturevalue("factory").client()
+
+    def check(address: str) -> None:
+        for _ in range(LIMIT + 1):
+            _fail(http_a, creds, address)
+        _assert_429(_fail(http_a, creds, address))
+        assert_oauth_error(_fail(http_b, creds, address), 401, "invalid_client")
+
+    in_one_window(check)
