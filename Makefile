@@ -17,9 +17,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The mail worker runs beside the server; Ctrl-C, a TERM to make, or the server
+# stopping on its own stops both (`wait` lets the trap run at once).
 run: install
 	$(BIN)/gatehouse init --admin
-	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
+	$(BIN)/gatehouse worker & worker=$$!; \
+	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT) & server=$$!; \
+	trap 'kill $$server $$worker 2>/dev/null' INT TERM; \
+	wait $$server; status=$$?; kill $$worker 2>/dev/null; wait $$server $$worker; exit $$status
 
 test: install
 	$(BIN)/ruff check app tests bench

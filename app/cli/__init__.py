@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
-from app.cli import clients, keys, serve, setup, users
+from app.cli import clients, keys, mail, serve, setup, users
 from app.config import ConfigError
 
 
@@ -26,15 +27,24 @@ def cli() -> None:
     """Gatehouse: OAuth 2.0 client-credentials server for system integrations."""
 
 
-for command in (
+COMMANDS = (
     setup.init,
     serve.serve,
     users.users,
     users.services,
     clients.clients,
     keys.keys,
-):
+    mail.worker,
+    mail.mail,
+)
+for command in COMMANDS:
     cli.add_command(command)
+
+
+def register_cli(app: Flask) -> None:
+    """Also offer the commands on ``app.cli`` (``flask --app app …`` and the test runner)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.client import Client
+from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
 from app.models.service import Service
 from app.models.user import User, user_services
@@ -9,6 +10,8 @@ from app.models.user import User, user_services
 __all__ = [
     "AuditEvent",
     "Client",
+    "ClientReminder",
+    "OutboxMessage",
     "RevocationEvent",
     "RevokedToken",
     "Service",

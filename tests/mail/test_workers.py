@@ -1,0 +1,116 @@
+"""Several workers at once send each message exactly once; the worker loop stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import db
+from app.mail.worker import run_once
+from tests.mail.conftest import SmtpServer
+from tests.mail.helpers import later, outbox
+
+REP = "rep@example.com"
+MESSAGES = 24  # one owner holds at most 25 active clients
+
+
+def queue_many(factory, count: int = MESSAGES) -> None:
+    factory.user(REP, role="admin")
+    for index in range(count):
+        factory.client(owner=REP, name=f"Token {index}")
+
+
+def assert_each_sent_once(app: Flask, smtp: SmtpServer, count: int = MESSAGES) -> None:
+    ids = Counter(r.email["Message-ID"] for r in smtp.received)
+    assert len(ids) == count, f"{len(ids)} distinct messages of {count}"
+    assert ids.most_common(1)[0][1] == 1, ids.most_common(3)
+    assert {m["status"] for m in outbox(app)} == {"sent"}
+
+
+def test_two_worker_threads_send_each_message_once(app, make_app, factory, smtp):
+    queue_many(factory)
+    apps = [make_app() for _ in range(3)]
+    barrier = threading.Barrier(len(apps))
+    results: list[dict[str, int] | BaseException] = []
+    now = later(seconds=1)
+
+    def work(worker_app: Flask) -> None:
+        with worker_app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(run_once(now))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert all(isinstance(r, dict) for r in results), results
+    assert sum(r["sent"] for r in results) == MESSAGES  # type: ignore[index]
+    assert_each_sent_once(app, smtp)
+
+
+def _env(config: dict[str, object], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env.update({k: str(v) for k, v in config.items()})
+    env.update(extra)
+    return env
+
+
+def test_two_worker_processes_send_each_message_once(app, config, factory, smtp, tmp_path: Path):
+    queue_many(factory)
+    command = [sys.executable, "-m", "app", "worker", "--once", "--json"]
+    procs = [
+        subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=_env(config),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert_each_sent_once(app, smtp)
+
+
+def test_the_worker_loop_delivers_and_stops_on_sigterm(app, config, factory, smtp, tmp_path):
+    factory.user(REP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "worker", "--interval", "0.2"],
+        cwd=tmp_path,
+        env=_env(config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        factory.client(owner=REP, name="While running")
+        deadline = time.monotonic() + 20
+        while not smtp.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(smtp.received) == 1
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert "stopped" in stderr
+    assert len(smtp.received) == 1
