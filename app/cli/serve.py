@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
@@ -36,12 +38,24 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # skip settings an older gunicorn lacks
+                self.cfg.set(key, value)
 
     def load(self):
         from app import create_app
 
         return create_app()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say plainly that the address is taken, instead of gunicorn's retries and log lines."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @click.command()
@@ -54,6 +68,7 @@ class _Gunicorn(BaseApplication):
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn on HOST:PORT."""
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
+    _check_port_free(host, port)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     _Gunicorn(
         {
@@ -63,7 +78,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": None,
             "errorlog": "-",
             "logconfig_dict": LOGCONFIG,
-        "control_socket_disable": True,
+            "control_socket_disable": True,
             "graceful_timeout": 5,
             "timeout": 30,
             "keepalive": 5,

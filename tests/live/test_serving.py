@@ -1,0 +1,84 @@
+"""``gatehouse serve``: gunicorn serves the app, a restart loses nothing, a busy port fails."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import requests
+
+from tests.conftest import Factory
+from tests.live.calls import access_token, introspect, jwt_header
+from tests.live.server import LiveServer, free_port, run_cli, running_server, server_env
+
+
+def test_gunicorn_serves_healthz_and_readyz(live_server: LiveServer) -> None:
+    health = requests.get(f"{live_server.url}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert health.headers.get("Server", "").startswith("gunicorn")  # not a development server
+    ready = requests.get(f"{live_server.url}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+    assert live_server.log().count("Booting worker") >= 2  # --workers 2
+
+
+def test_restart_loses_nothing(
+    factory: Factory,
+    database_url: str,
+    keys_dir: Path,
+    tmp_path: Path,
+    server_logs: list[LiveServer],
+) -> None:
+    creds = factory.client(scopes=["jobs", "candidates"])
+    spy = factory.introspector()
+    port = free_port()
+    env = server_env(database_url, keys_dir, tmp_path / "instance", f"http://127.0.0.1:{port}")
+
+    with running_server(env, port, tmp_path / "first.log", workers=1) as first:
+        server_logs.append(first)
+        token = access_token(first.url, creds)
+        dropped = access_token(first.url, creds)
+        revoked = requests.post(
+            f"{first.url}/revoke",
+            data={"token": dropped},
+            auth=(creds.client_id, creds.secret),
+            timeout=10,
+        )
+        assert revoked.status_code == 200, revoked.text
+        assert introspect(first.url, spy, token)["active"] is True
+        assert introspect(first.url, spy, dropped) == {"active": False}
+
+    with running_server(env, port, tmp_path / "second.log", workers=1) as second:
+        server_logs.append(second)
+        result = introspect(second.url, spy, token)
+        assert result["active"] is True, result
+        assert result["client_id"] == creds.client_id
+        assert result["scope"] == "candidates jobs"
+        assert introspect(second.url, spy, dropped) == {"active": False}  # the denylist too
+        fresh = access_token(second.url, creds)
+        assert jwt_header(fresh)["kid"] == jwt_header(token)["kid"]  # the same key, kept
+        assert introspect(second.url, spy, fresh)["active"] is True
+
+
+def test_serve_on_a_busy_port_fails_with_a_clear_message(
+    database_url: str, keys_dir: Path, tmp_path: Path
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        env = server_env(
+            database_url,
+            keys_dir,
+            tmp_path / "instance",
+            f"http://127.0.0.1:{port}",
+            XDG_RUNTIME_DIR=str(tmp_path),
+        )
+        result = run_cli(env, "serve", "--port", str(port), "--workers", "1", cwd=tmp_path)
+
+    assert result.returncode != 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "nothing on stderr"
+    # SPEC 4: "a one-line message on stderr naming what was wrong"
+    assert str(port) in lines[-1] and "in use" in lines[-1].lower(), result.stderr
