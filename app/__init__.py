@@ -12,8 +12,10 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import health
+from app.cli import register_cli
 from app.config import Settings, load_settings
-from app.extensions import db, migrate
+from app.console import init_console
+from app.extensions import csrf, db, migrate
 from app.handlers import register_error_handlers
 from app.logs import configure_logging
 from app.oauth import init_oauth
@@ -21,6 +23,7 @@ from app.services.client_state import ClientState
 from app.services.keys import KeyStore
 from app.services.ratelimit import FailureLimiter
 from app.services.runtime import EXTENSION, Runtime
+from app.sessions import ConsoleSessionInterface
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MAX_BODY = 64 * 1024
@@ -45,6 +48,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.session_interface = ConsoleSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
@@ -101,5 +105,9 @@ def _init_runtime(app: Flask, settings: Settings) -> None:
 
 
 def _register_rooms(app: Flask) -> None:
+    register_cli(app)
     init_oauth(app)
     app.register_blueprint(health.bp)
+    init_console(app)
+    # machine endpoints authenticate with client credentials, not cookies: no CSRF token
+    csrf.exempt(app.blueprints["oauth"])

@@ -1,17 +1,33 @@
-"""App-wide error handlers: JSON bodies for every HTTP error, 503 when the database is down."""
+"""App-wide error handlers: JSON for machines, HTML pages for people, 503 when the database is down.
+
+An HTTP error answers with the console's HTML error page when the request is for
+a console page (or from a browser that prefers HTML, outside the machine paths);
+the OAuth endpoints, the API, metadata and operations always answer JSON.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import Unavailable
 from app.extensions import db
+from app.sessions import is_machine_path
 
 log = logging.getLogger(__name__)
+
+
+def wants_html() -> bool:
+    """A console page, or a browser asking for HTML anywhere but the machine paths."""
+    if is_machine_path(request.path):
+        return False
+    if request.blueprint == "console":
+        return True
+    accept = request.accept_mimetypes
+    return accept["text/html"] > accept["application/json"]
 
 
 def _unavailable(message: str):
@@ -33,6 +49,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if wants_html():
+            page = render_template(
+                "console/error.html",
+                code=error.code,
+                title=error.name,
+                message=error.description,
+            )
+            return page, error.code
         code = (error.name or "error").lower().replace(" ", "_")
         return jsonify(error=code, error_description=error.description), error.code
 

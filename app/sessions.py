@@ -26,6 +26,11 @@ MACHINE_PREFIXES = (
 class ConsoleSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """No session for machine paths (Flask then uses an empty null session)."""
-        if request.path.startswith(MACHINE_PREFIXES):
+        if is_machine_path(request.path):
             return None
         return super().open_session(app, request)
+
+
+def is_machine_path(path: str) -> bool:
+    """``/token`` and ``/token/...`` but not the console's ``/tokens``: whole segments only."""
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in MACHINE_PREFIXES)

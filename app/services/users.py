@@ -7,10 +7,10 @@ import secrets
 
 from sqlalchemy import func, select
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Service, User
-from app.security.passwords import MIN_LENGTH, hash_password
+from app.security.passwords import MIN_LENGTH, hash_password, verify_password
 from app.services import audit
 from app.services.actors import Actor
 
@@ -101,3 +101,74 @@ def ensure_admin(email: str | None, password: str | None) -> tuple[User, str | N
         password=password or generated,
     )
     return user, generated
+
+
+# -- sign-in and account changes (console, issue 3) ----------------------------
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None.
+
+    An unknown, deactivated or password-less user costs the same argon2 time as a
+    wrong password, so the answer does not reveal who exists.
+    """
+    user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    if user is None or not user.active:
+        verify_password(None, password)  # spend the same time as for a real user
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def get_by_id(user_id: int) -> User:
+    """The user with this id, or ``NotFound``."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def get_active(user_id: int) -> User | None:
+    """The user with this id if they may still sign in (sessions of deactivated users end)."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only administrators may manage users")
+
+
+def set_password(actor: Actor, email: str, password: str) -> User:
+    """Set a user's password (admins); the user's other console sessions stop working."""
+    _require_admin(actor)
+    user = get_by_email(email)
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_LENGTH} characters", {"password": "too_short"}
+        )
+    user.password_hash = hash_password(password)
+    audit.record(actor, "user.set_password", user.email)
+    db.session.commit()
+    return user
+
+
+def deactivate_user(actor: Actor, email: str) -> tuple[User, int]:
+    """Deactivate a user and revoke their active clients; returns ``(user, revoked count)``.
+
+    The user is switched off first (so nothing new is created for them), then each
+    client is revoked through ``clients.revoke_client`` (audit, revocation event and
+    mail in one place). Running it again finishes an interrupted run.
+    """
+    from app.services import clients  # imported here: clients imports this module
+
+    _require_admin(actor)
+    user = get_by_email(email)
+    if actor.user is not None and actor.user.id == user.id:
+        raise Forbidden("you cannot deactivate your own account", {"email": "self"})
+    if user.active:
+        user.active = False
+        audit.record(actor, "user.deactivate", user.email)
+        db.session.commit()
+    revoked = 0
+    for client in clients.list_clients(actor, owner=user.email, status="active"):
+        _, already = clients.revoke_client(actor, client.client_id)
+        revoked += 0 if already else 1
+    return user, revoked

@@ -1,0 +1,44 @@
+"""The console blueprint, its template filters and its response policy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Response, request, url_for
+
+from app.services import clients
+
+bp = Blueprint("console", __name__)
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Console pages hold personal data and one-time secrets: never cached, never re-shown."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.app_template_filter("day")
+def day(value: date | datetime | None) -> str:
+    """``YYYY-MM-DD`` (SPEC: dates are written that way), or an em dash."""
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+@bp.app_template_filter("moment")
+def moment(value: datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM UTC`` (timestamps are stored as naive UTC), or ``never``."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+@bp.app_template_global("status_of")
+def status_of(client) -> str:
+    return clients.status_of(client)
+
+
+@bp.app_template_global("page_url")
+def page_url(page: int) -> str:
+    """This page's URL with the same filters and another page number."""
+    args = request.args.to_dict()
+    args["page"] = str(page)
+    return url_for(request.endpoint or "console.tokens", **(request.view_args or {}), **args)

@@ -1,0 +1,103 @@
+"""Flask-WTF forms of the console.
+
+Forms check only what a browser can get wrong on its own (a required field left
+empty, text over the length the database holds); every rule of the domain (expiry
+limits, the cap, duplicate names, who may grant what) is the service layer's, and
+its errors are attached to these fields by ``app.console.errors.attach``.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import DateInput
+
+from app.security.passwords import MIN_LENGTH
+from app.services.client_rules import DESCRIPTION_MAX, NAME_MAX
+
+GRACE_CHOICES = [
+    SelectChoice(0, "None: the old secret stops working now"),
+    SelectChoice(3600, "1 hour"),
+    SelectChoice(86400, "1 day"),
+    SelectChoice(7 * 86400, "7 days"),
+]
+ROLE_CHOICES = [
+    SelectChoice("member", "Member (service rep)"),
+    SelectChoice("admin", "Administrator"),
+]
+
+
+class ServicesField(SelectMultipleField):
+    """Checkboxes; the template renders them (with labels and the filter box)."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class TokenDetailsForm(FlaskForm):
+    """Name, description and services: what both the wizard and the edit form hold."""
+
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the token a name."),
+            Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."),
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[
+            Length(max=DESCRIPTION_MAX, message=f"Use at most {DESCRIPTION_MAX} characters.")
+        ],
+    )
+    services = ServicesField(
+        "Services", validators=[DataRequired("Choose at least one service.")], choices=[]
+    )
+
+
+class GenerateForm(TokenDetailsForm):
+    owner = SelectField("Owner (service rep)", choices=[])
+    expires_on = StringField(
+        "Expires on",
+        widget=DateInput(),
+        validators=[DataRequired("Choose an expiry date.")],
+    )
+
+
+class RotateForm(FlaskForm):
+    grace_seconds = SelectField(
+        "Keep the old secret working for", choices=GRACE_CHOICES, coerce=int, default=0
+    )
+
+
+class UserForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the person's name."), Length(max=200)]
+    )
+    email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="member")
+    services = ServicesField("Services they hold", choices=[])
+    password = PasswordField(
+        "Initial password",
+        description=f"At least {MIN_LENGTH} characters. Leave empty and the person "
+        "cannot sign in until a password is set.",
+    )
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter the new password.")],
+        description=f"At least {MIN_LENGTH} characters.",
+    )

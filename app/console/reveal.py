@@ -1,0 +1,60 @@
+"""Carry a new client secret from the POST that made it to the one page that shows it.
+
+The secret goes into the session cookie encrypted (Fernet, with a key derived
+from the app's secret key) and is removed when the page renders it, so a reload
+or the back button finds nothing to show (POST-redirect-GET). It is readable for
+at most ``TTL`` seconds and only by the same browser session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app, session
+
+KEY = "gatehouse.reveal"
+TTL = 300
+
+
+@dataclass(frozen=True)
+class Reveal:
+    client_id: str
+    secret: str
+    rotated: bool
+    previous_valid_until: str | None
+
+
+def _fernet() -> Fernet:
+    key = current_app.secret_key
+    key_bytes = key.encode() if isinstance(key, str) else bytes(key)
+    raw = hashlib.sha256(b"gatehouse-console-reveal\0" + key_bytes).digest()
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def keep(
+    client_id: str, secret: str, *, rotated: bool, previous_valid_until: datetime | None
+) -> None:
+    """Hold ``secret`` for the next render of ``client_id``'s secret page."""
+    session[KEY] = {
+        "client_id": client_id,
+        "sealed": _fernet().encrypt(secret.encode()).decode(),
+        "rotated": rotated,
+        "previous_valid_until": previous_valid_until.isoformat() if previous_valid_until else None,
+    }
+
+
+def take(client_id: str) -> Reveal | None:
+    """The held secret for ``client_id``, removed from the session; None if gone or stale."""
+    held = session.get(KEY)
+    if not isinstance(held, dict) or held.get("client_id") != client_id:
+        return None
+    session.pop(KEY, None)
+    try:
+        secret = _fernet().decrypt(held["sealed"].encode(), ttl=TTL).decode()
+    except (InvalidToken, KeyError, AttributeError):
+        return None
+    return Reveal(client_id, secret, bool(held.get("rotated")), held.get("previous_valid_until"))

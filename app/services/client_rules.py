@@ -1,0 +1,152 @@
+"""The rules a client must satisfy (SPEC rules 1-4), checked before anything is written."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+
+from app.errors import Conflict, Forbidden, InvalidInput, LimitReached
+from app.extensions import db
+from app.models import Client, User
+from app.models.types import utcnow
+from app.services import catalogue, users
+from app.services.actors import Actor
+from app.services.runtime import settings
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def active_clause(on: date) -> ColumnElement[bool]:
+    return and_(Client.revoked_at.is_(None), Client.expires_on >= on)
+
+
+def parse_expiry(value: str | date) -> date:
+    """A valid ``expires_on``: a real date, not in the past, at most the configured days ahead."""
+    if isinstance(value, str):
+        try:
+            if not ISO_DATE.match(value.strip()):
+                raise ValueError(value)
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"'{value}' is not a valid date (use YYYY-MM-DD)", {"expires_on": "invalid"}
+            ) from None
+    first, last = today(), today() + timedelta(days=settings().max_client_days)
+    if value < first:
+        raise InvalidInput(
+            f"expiry date {value.isoformat()} is in the past", {"expires_on": "past"}
+        )
+    if value > last:
+        raise InvalidInput(
+            f"expiry date {value.isoformat()} is too far ahead: the latest allowed is "
+            f"{last.isoformat()}",
+            {"expires_on": "too_far"},
+        )
+    return value
+
+
+def clean_name(name: str) -> str:
+    clean = " ".join(name.split())
+    if not clean:
+        raise InvalidInput("name is required", {"name": "required"})
+    if len(clean) > NAME_MAX:
+        raise InvalidInput(f"name must be at most {NAME_MAX} characters", {"name": "too_long"})
+    return clean
+
+
+def clean_description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            f"description must be at most {DESCRIPTION_MAX} characters",
+            {"description": "too_long"},
+        )
+    return text
+
+
+def check_scopes(actor: Actor, owner: User, scopes: list[str]) -> list[str]:
+    """The scopes, validated: known, system ones only for admins, members only their own."""
+    wanted = sorted({s.strip() for s in scopes if s.strip()})
+    if not wanted:
+        raise InvalidInput("choose at least one service", {"services": "required"})
+    known = catalogue.service_keys()
+    unknown = [s for s in wanted if s not in known and s not in catalogue.SYSTEM_SCOPES]
+    if unknown:
+        raise InvalidInput(f"unknown service(s): {', '.join(unknown)}", {"services": "unknown"})
+    if actor.is_admin:
+        return wanted
+    system = [s for s in wanted if s in catalogue.SYSTEM_SCOPES]
+    if system:
+        raise Forbidden(
+            f"only administrators may grant {', '.join(system)}", {"services": "forbidden"}
+        )
+    lacking = [s for s in wanted if s not in owner.service_keys]
+    if lacking:
+        raise Forbidden(
+            f"you do not hold the service(s) {', '.join(lacking)}", {"services": "forbidden"}
+        )
+    return wanted
+
+
+def owner_for(actor: Actor, owner_email: str | None) -> User:
+    if not actor.is_admin:
+        if actor.user is None:
+            raise Forbidden("no owner")
+        if owner_email and users.normalise_email(owner_email) != actor.user.email:
+            raise Forbidden("members create tokens only for themselves", {"owner": "forbidden"})
+        return actor.user
+    if not owner_email:
+        if actor.user is None:
+            raise InvalidInput("owner is required", {"owner": "required"})
+        return actor.user
+    owner = users.get_by_email(owner_email)
+    if not owner.active:
+        raise InvalidInput(f"user {owner.email} is deactivated", {"owner": "inactive"})
+    return owner
+
+
+def lock_owner(owner: User) -> None:
+    """Serialise client creation per owner: a row lock on PostgreSQL, the write lock on SQLite.
+
+    Taken before counting, so concurrent creations can never push an owner past the cap.
+    """
+    db.session.execute(
+        update(User).where(User.id == owner.id).values(client_serial=User.client_serial + 1)
+    )
+
+
+def check_name_free(owner: User, name: str, exclude: int | None = None) -> None:
+    query = select(Client.id).where(
+        Client.owner_id == owner.id,
+        active_clause(today()),
+        func.lower(Client.name) == name.lower(),
+    )
+    if exclude is not None:
+        query = query.where(Client.id != exclude)
+    if db.session.scalars(query).first() is not None:
+        raise Conflict(
+            f"{owner.email} already has an active token named '{name}'", {"name": "duplicate"}
+        )
+
+
+def check_cap(owner: User) -> None:
+    cap = settings().max_active_clients
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Client)
+        .where(Client.owner_id == owner.id, active_clause(today()))
+    )
+    if count >= cap:
+        raise LimitReached(
+            f"{owner.email} already has {count} active tokens, the most allowed is {cap}: "
+            "revoke one first",
+            {"owner": "limit_reached"},
+        )

@@ -1,0 +1,120 @@
+"""Signing in and out, sessions, and the failed-sign-in throttle."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services import users
+from app.services.actors import Actor
+from tests.console.conftest import ADMIN, MEMBER, PASSWORD
+
+PAGES = ["/", "/tokens", "/tokens/new", "/tokens/abc", "/users", "/users/new", "/audit"]
+
+
+def test_login_page_has_labelled_fields(console):
+    html = console.page("/login")
+    assert '<label for="email">Email</label>' in html
+    assert '<label for="password">Password</label>' in html
+    assert 'name="csrf_token"' in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_need_a_signed_in_person(console, path):
+    response = console.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_sign_in_lands_on_the_token_list_with_a_safe_session_cookie(console, people):
+    response = console.login(MEMBER)
+    assert response.headers["Location"] == "/tokens"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("gatehouse_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # the test issuer is http://127.0.0.1
+    assert "My tokens" in console.page("/tokens")
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(console, people):
+    token = console.token()
+    form = {"email": MEMBER, "password": PASSWORD, "csrf_token": token}
+    response = console.http.post("/login?next=/audit", data=form)
+    assert response.headers["Location"] == "/audit"
+    console.post("/logout")
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        response = console.http.post(
+            f"/login?next={target}", data=form | {"csrf_token": console.token()}
+        )
+        assert response.headers["Location"] == "/tokens", target
+        console.post("/logout")
+
+
+@pytest.mark.parametrize("email", [MEMBER, "nobody@example.com"])
+def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(console, people, email):
+    response = console.post("/login", {"email": email, "password": "wrong password!"})
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "The email or password is not right." in html
+    assert f'value="{email}"' in html  # what was typed is kept
+    assert console.get("/tokens").status_code == 302
+
+
+def test_empty_fields_are_named(console, people):
+    html = console.post("/login", {"email": "", "password": ""}).get_data(as_text=True)
+    assert "Enter your email address." in html and "Enter your password." in html
+
+
+def test_a_deactivated_user_cannot_sign_in(console, people, app):
+    with app.app_context():
+        users.deactivate_user(Actor.cli(), MEMBER)
+    response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_five_failures_lock_the_email_from_that_address(console, people):
+    for _ in range(5):
+        assert console.post("/login", {"email": MEMBER, "password": "nope nope"}).status_code == 401
+    response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
+    # another account from the same address is not affected
+    assert console.login(ADMIN).status_code == 302
+
+
+def test_a_success_before_the_limit_clears_the_count(console, people):
+    for _ in range(4):
+        console.post("/login", {"email": MEMBER, "password": "nope nope"})
+    console.login(MEMBER)
+    console.post("/logout")
+    for _ in range(4):
+        console.post("/login", {"email": MEMBER, "password": "nope nope"})
+    assert console.login(MEMBER).status_code == 302
+
+
+def test_sign_out_needs_post_with_csrf_and_ends_the_session(as_member):
+    assert as_member.get("/logout").status_code == 405
+    assert as_member.http.post("/logout").status_code == 400  # no CSRF token
+    assert as_member.get("/tokens").status_code == 200
+    response = as_member.post("/logout")
+    assert response.headers["Location"] == "/login"
+    assert as_member.get("/tokens").status_code == 302
+    assert "You are signed out." in as_member.page("/login")
+
+
+def test_a_new_password_ends_older_sessions(as_member, app):
+    with app.app_context():
+        users.set_password(Actor.cli(), MEMBER, "another long password")
+    assert as_member.get("/tokens").status_code == 302
+    as_member.login(MEMBER, "another long password")
+    assert as_member.get("/tokens").status_code == 200
+
+
+def test_deactivation_ends_the_session(as_member, app):
+    with app.app_context():
+        users.deactivate_user(Actor.cli(), MEMBER)
+    assert as_member.get("/tokens").status_code == 302
+
+
+def test_signed_in_people_visiting_login_go_to_their_tokens(as_member):
+    assert as_member.get("/login").headers["Location"] == "/tokens"
