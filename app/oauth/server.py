@@ -34,7 +34,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
     """Authlib's Flask server with Gatehouse's client authentication."""
 
     def create_oauth2_request(self, request) -> OAuthRequest:
-        return OAuthRequest(flask_request)
+        # the request object itself, not the context-local proxy: Authlib reads it many times
+        return OAuthRequest(flask_request._get_current_object())
 
     def authenticate_client(self, request, methods, endpoint="token"):
         return client_auth.authenticate(request, methods)

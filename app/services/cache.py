@@ -31,11 +31,22 @@ class TTLCache(Generic[K, V]):
         if entry is not _MISSING and now - entry[0] < self.ttl:  # type: ignore[index]
             return entry[1]  # type: ignore[index]
         value = load(key)
+        self.put(key, value)
+        return value
+
+    def peek(self, key: K) -> V | None:
+        """The cached value if present and fresh, else None (nothing is loaded)."""
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        """Remember ``value`` for ``key`` from now on."""
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = (now, value)
-        return value
+            self._entries[key] = (time.monotonic(), value)
 
     def forget(self, key: K) -> None:
         """Drop one entry (after a local change)."""

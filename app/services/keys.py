@@ -62,10 +62,12 @@ class KeyStore:
         self.directory = directory
         self.token_ttl = timedelta(seconds=token_ttl)
         self._infos: list[KeyInfo] = []
-        self._by_kid: dict[str, KeyPair] = {}
+        self._by_kid: dict[str, KeyInfo] = {}
         self._stamp: tuple[float, int] | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        #: bumped whenever the folder is re-read: results derived from the keys expire with it
+        self.generation = 0
 
     # -- reading -----------------------------------------------------------
     def _folder_stamp(self) -> tuple[float, int]:
@@ -81,7 +83,8 @@ class KeyStore:
             until = retired + self.token_ttl + CLOCK_SLACK if retired else None
             infos.append(KeyInfo(pair, created, retired, until))
         self._infos = infos
-        self._by_kid = {info.key.kid: info.key for info in infos if info.state != "expired"}
+        self._by_kid = {info.key.kid: info for info in infos}
+        self.generation += 1
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the folder if it changed (checked at most once a second)."""
@@ -118,9 +121,12 @@ class KeyStore:
         return [info.key for info in self._infos if info.state != "expired"]
 
     def find(self, kid: str) -> KeyPair | None:
-        """A published key by kid, or None."""
+        """A published key by kid, or None (also for a retired key past its publication)."""
         self.refresh()
-        return self._by_kid.get(kid)
+        info = self._by_kid.get(kid)
+        if info is None or (info.retired_at is not None and info.state == "expired"):
+            return None
+        return info.key
 
     # -- writing -----------------------------------------------------------
     def create(self, alg: str) -> KeyPair:

@@ -6,11 +6,12 @@ build many apps, so nothing of this lives in a module global).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from app.config import Settings
+from app.services.cache import TTLCache
 from app.services.client_state import ClientState
 from app.services.keys import KeyStore
 from app.services.ratelimit import FailureLimiter
@@ -24,6 +25,8 @@ class Runtime:
     keys: KeyStore
     clients: ClientState
     limiter: FailureLimiter
+    #: token string -> (key generation, claims) of tokens whose signature checked out
+    verified: TTLCache = field(default_factory=lambda: TTLCache(ttl=300, max_entries=10_000))
 
 
 def runtime() -> Runtime:

@@ -85,17 +85,38 @@ def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str,
 
 def verify(token: str) -> dict[str, Any] | None:
     """The claims of a currently valid token from this server, or None."""
-    config = settings()
+    claims = _signed_claims(token)
+    return claims if claims is not None and _still_valid(claims) else None
+
+
+def _signed_claims(token: str) -> dict[str, Any] | None:
+    """Signature, header and claims check, remembered per exact token string.
+
+    A resource service introspects the same token on every call it serves; the
+    signature check is a pure function of the token and the published keys, so
+    its result is kept while the key set is unchanged and the token is within
+    ``nbf``..``exp``. What can change (the client, the denylist) is checked on
+    every call by ``_still_valid``.
+    """
+    state = runtime()
+    state.keys.refresh()
+    cached = state.verified.peek(token)
+    if cached is not None and cached[0] == state.keys.generation:
+        claims = cached[1]
+        if max(claims["nbf"], claims["iat"]) <= time.time() < claims["exp"]:
+            return claims
+    config = state.settings
     try:
         claims = jwts.verify(
             token,
-            runtime().keys.find,
+            state.keys.find,
             issuer=config.issuer,
             audiences={config.audience, *config.resources},
         )
     except jwts.InvalidToken:
         return None
-    return claims if _still_valid(claims) else None
+    state.verified.put(token, (state.keys.generation, claims))
+    return claims
 
 
 def _still_valid(claims: dict[str, Any]) -> bool:

@@ -15,8 +15,8 @@ SCRIPT = '<script>alert("x")</script>'
 IMG = "<img src=x onerror=alert(1)>"
 
 
-@pytest.mark.parametrize("path", ["/login", "/healthz", "/.well-known/jwks.json", "/nowhere"])
-def test_security_headers_on_every_response(console, path):
+@pytest.mark.parametrize("path", ["/login", "/tokens", "/nowhere"])
+def test_security_headers_on_every_page(console, path):
     headers = console.get(path).headers
     csp = headers["Content-Security-Policy"]
     for directive in (
@@ -30,6 +30,14 @@ def test_security_headers_on_every_response(console, path):
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/.well-known/jwks.json"])
+def test_machine_responses_are_not_sniffed(console, path):
+    """JSON answers carry nosniff; page-only headers are left off the hot paths."""
+    headers = console.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in headers
 
 
 def test_console_pages_are_not_cached(as_member):
