@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.security import jwts
 from app.security.keys import KeyPair
 from app.services import clients
 from app.services.actors import Actor
@@ -490,3 +491,32 @@ def test_scope_narrowing_reaches_another_instance_within_a_second(app, second_ap
     _inactive_within_a_second(other, token, spy)
     narrowed = other.post("/token", data={**CC, "scope": "candidates"}, headers=creds.basic)
     assert_oauth_error(narrowed, 400, "invalid_scope")
+
+
+# -- the per-token verification memory must never outlive what it remembers -----
+def test_remembered_token_still_expires_on_time(app, http, factory):
+    """A token introspected once (signature remembered) is inactive the moment it expires."""
+    creds, spy = factory.client(), factory.introspector()
+    token = jwts.sign(claims_for(creds.client_id, exp=int(time.time()) + 1), signing_key(app))
+    assert is_active(http, token, spy)
+    time.sleep(max(0.0, jwt_exp(token) - time.time()) + 0.05)
+    assert introspect(http, token, spy).json == {"active": False}
+
+
+def test_remembered_token_dies_with_its_key(app, http, factory, keys_dir):
+    """Removing the signing key from the folder makes its remembered tokens inactive."""
+    creds, spy = factory.client(), factory.introspector()
+    token = access_token(http, creds)
+    assert is_active(http, token, spy)
+    store = app.extensions["gatehouse"].keys
+    old = store.signing_key().kid
+    store.create("ES256")
+    spy_token_after = access_token(http, spy)  # signed by the new key: callers still work
+    (keys_dir / f"{old}.pem").unlink()
+    store.refresh(force=True)
+    assert introspect(http, token, spy).json == {"active": False}
+    assert is_active(http, spy_token_after, spy)
+
+
+def jwt_exp(token: str) -> int:
+    return unverified(token)[1]["exp"]
