@@ -12,7 +12,7 @@ from app.console.forms import RotateForm, TokenDetailsForm
 from app.console.pickers import choices, service_names, service_options
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.models import Client
-from app.services import clients, users
+from app.services import clients, outbox_delivery, users
 
 PER_PAGE = 20
 TABS = ("active", "inactive")
@@ -71,6 +71,7 @@ def render_token(client: Client, form: TokenDetailsForm | None = None, status: i
         options=service_options(actor(), client.scopes),
         names=service_names(),
         rotate_form=RotateForm(),
+        notifications=outbox_delivery.list_messages(client_id=client.client_id, limit=20),
     ), status
 
 

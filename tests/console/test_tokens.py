@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from app.mail import worker
 from tests.console.conftest import ADMIN, MEMBER, OTHER
 
 ROW_LINK = re.compile(r'<td data-label="Name"><a href="/tokens/([^"]+)">([^<]*)</a>')
@@ -191,3 +192,15 @@ def test_a_revoked_token_refuses_edits(as_member, tokens):
     response = as_member.post(url, {"name": "Back", "services": ["jobs"]})
     assert response.status_code == 409
     assert "is revoked and cannot be edited" in response.get_data(as_text=True)
+
+
+def test_token_page_lists_the_notifications_sent_about_it(as_member, factory, people, app):
+    """Issue 4: the token page shows the emails queued and sent about that token."""
+    creds = factory.client(owner=MEMBER, name="Mailed", scopes=["jobs"])
+    html = as_member.page(f"/tokens/{creds.client_id}")
+    assert "Notifications" in html and "created" in html and "queued" in html
+    assert creds.secret not in html
+    with app.app_context():
+        worker.run_once()
+    html = as_member.page(f"/tokens/{creds.client_id}")
+    assert "<td>sent</td>" in html
