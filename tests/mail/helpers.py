@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from click.testing import Result
 from flask import Flask
 
+from app.extensions import db
 from app.models.types import utcnow
 from app.services import clients, outbox_delivery, users
 from app.services.actors import Actor
@@ -58,3 +61,27 @@ def ok(result: Result) -> Result:
 
 def as_json(result: Result) -> Any:
     return json.loads(ok(result).stdout)
+
+
+def run_together(apps: list[Flask], work: Callable[[], Any]) -> list[Any]:
+    """Run ``work`` once per app, in threads released together; return results or errors."""
+    barrier = threading.Barrier(len(apps))
+    results: list[Any] = []
+
+    def run(worker_app: Flask) -> None:
+        with worker_app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(work())
+            except BaseException as exc:  # noqa: BLE001 - returned to the test
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results

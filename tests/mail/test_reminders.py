@@ -6,16 +6,14 @@ Clients expire ``DAYS`` days from the real today; ``day(n)`` is a moment on day 
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, time, timedelta
 
 from flask import Flask
 
-from app.extensions import db
 from app.mail.worker import run_once
 from app.models.outbox import REMINDER_KINDS
 from app.services import outbox
-from tests.mail.helpers import create_as, today
+from tests.mail.helpers import create_as, run_together, today
 from tests.mail.helpers import outbox as rows
 
 ADMIN, REP = "admin@example.com", "rep@example.com"
@@ -123,25 +121,9 @@ def test_two_workers_queue_each_reminder_once(app, make_app, factory):
     for index in range(12):
         factory.client(owner=REP, name=f"Token {index}", expires_on=today() + timedelta(days=7))
     apps = [make_app() for _ in range(2)]
-    barrier = threading.Barrier(len(apps))
-    results: list[int | BaseException] = []
-
-    def work(worker_app: Flask) -> None:
-        with worker_app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(sum(outbox.queue_expiry_reminders(day(0, h)) for h in (1, 2, 3)))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                results.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(a,)) for a in apps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    results = run_together(
+        apps, lambda: sum(outbox.queue_expiry_reminders(day(0, h)) for h in (1, 2, 3))
+    )
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == 12
     soon = [m for m in rows(app) if m["kind"] == "expires_in_7_days"]

@@ -6,17 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from flask import Flask
 
-from app.extensions import db
 from app.mail.worker import run_once
 from tests.mail.conftest import SmtpServer
-from tests.mail.helpers import later, outbox
+from tests.mail.helpers import later, outbox, run_together
 
 REP = "rep@example.com"
 MESSAGES = 24  # one owner holds at most 25 active clients
@@ -38,26 +36,8 @@ def assert_each_sent_once(app: Flask, smtp: SmtpServer, count: int = MESSAGES) -
 def test_two_worker_threads_send_each_message_once(app, make_app, factory, smtp):
     queue_many(factory)
     apps = [make_app() for _ in range(3)]
-    barrier = threading.Barrier(len(apps))
-    results: list[dict[str, int] | BaseException] = []
     now = later(seconds=1)
-
-    def work(worker_app: Flask) -> None:
-        with worker_app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(run_once(now))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                results.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(a,)) for a in apps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    results = run_together(apps, lambda: run_once(now))
     assert all(isinstance(r, dict) for r in results), results
     assert sum(r["sent"] for r in results) == MESSAGES  # type: ignore[index]
     assert_each_sent_once(app, smtp)
