@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -20,8 +21,9 @@ class KeyPair:
     alg: str
     private_key: PrivateKey
 
-    @property
+    @cached_property
     def public_key(self) -> Any:
+        """Kept, not rebuilt: a fresh key object redoes OpenSSL's setup (~100 µs a verify)."""
         return self.private_key.public_key()
 
     def public_jwk(self) -> dict[str, Any]:
