@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 InvalidToken = jwts.InvalidToken
 #: a jti revoked on its own is remembered this long: the longest token lifetime
 JTI_MEMORY = 86_400
+#: seconds after a scope narrowing during which tokens with a removed scope may still be issued
+NARROWING_WINDOW = 2
 MAX_FEED_PAGES = 50
 
 
@@ -156,7 +158,8 @@ class Verifier:
         self._keys_tried = float("-inf")  # last JWKS fetch attempt (for the rate limit)
         self._keys_lock = threading.Lock()
         self._revoked_clients: set[str] = set()
-        self._not_before: dict[str, int] = {}
+        #: client -> (not_before, scopes it kept) from its latest scope narrowing
+        self._narrowed: dict[str, tuple[int, frozenset[str] | None]] = {}
         self._revoked_jtis: dict[str, int] = {}
         self._cursor: str | None = None
         self._feed_due = float("-inf")
@@ -173,7 +176,7 @@ class Verifier:
             claims = known[1]
         else:
             claims = self._verify_fully(token)
-        if self._revoked_clients or self._not_before or self._revoked_jtis:
+        if self._revoked_clients or self._narrowed or self._revoked_jtis:
             self._check_revocations(claims)
         return dict(claims)  # a copy: the caller may change it
 
@@ -215,9 +218,15 @@ class Verifier:
         client_id = claims["client_id"]
         if client_id in self._revoked_clients:
             raise InvalidToken("the client of this token is revoked")
-        not_before = self._not_before.get(client_id)
-        if not_before is not None and claims["iat"] < not_before:
-            raise InvalidToken("the token predates a change of its client's scopes")
+        narrowed = self._narrowed.get(client_id)
+        if narrowed is not None:
+            not_before, kept = narrowed
+            if claims["iat"] < not_before:
+                raise InvalidToken("the token predates a change of its client's scopes")
+            # the server's workers may issue with the old scopes for a moment after the change
+            removed = kept is not None and not set(claims["scope"].split()) <= kept
+            if removed and claims["iat"] < not_before + NARROWING_WINDOW:
+                raise InvalidToken("the token carries a scope its client no longer holds")
         if claims["jti"] in self._revoked_jtis:
             raise InvalidToken("the token is revoked")
 
@@ -291,7 +300,9 @@ class Verifier:
             self._revoked_clients.add(client_id)
         elif event["type"] == "client":
             moment = int(event["not_before"])
-            self._not_before[client_id] = max(moment, self._not_before.get(client_id, moment))
+            kept = frozenset(event["scope"].split()) if "scope" in event else None
+            if moment >= self._narrowed.get(client_id, (moment, None))[0]:
+                self._narrowed[client_id] = (moment, kept)
 
     def _forget_old_jtis(self) -> None:
         horizon = time.time() - JTI_MEMORY

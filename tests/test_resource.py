@@ -390,3 +390,28 @@ def test_feed_needs_the_introspect_scope_and_can_fail_closed(
 
     allowed = _feed_verifier(server, factory.introspector(), feed_max_age=5)
     assert allowed.verify(token)["client_id"] == creds.client_id
+
+
+def test_feed_refuses_a_removed_scope_issued_just_after_the_narrowing(
+    server: LiveServer, factory: Factory, app: Flask, signing_key: KeyPair
+) -> None:
+    """A worker whose snapshot is still stale may sign the old scopes for a moment after a
+    narrowing; the feed names the scopes kept so offline verifiers refuse such tokens."""
+    creds = factory.client(scopes=["jobs", "candidates"])
+    verifier = _feed_verifier(server, factory.introspector(), feed_interval=0)
+    with app.app_context():
+        clients.update_client(Actor.cli(), creds.client_id, scopes=["jobs"])
+    now = int(time.time())  # not before not_before (whole seconds), not in the future
+    stale = {
+        "iss": server.url,
+        "sub": creds.client_id,
+        "client_id": creds.client_id,
+        "aud": server.url,
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + 600,
+        "jti": "stale-worker",
+    }
+    with pytest.raises(InvalidToken, match="no longer holds"):
+        verifier.verify(jwts.sign({**stale, "scope": "jobs candidates"}, signing_key))
+    assert verifier.verify(jwts.sign({**stale, "scope": "jobs", "jti": "fresh"}, signing_key))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -31,3 +31,5 @@ class RevocationEvent(db.Model):
     jti: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     not_before: Mapped[datetime | None]
+    #: the scopes the client kept (scope narrowing events)
+    scope: Mapped[str | None] = mapped_column(Text)

@@ -9,7 +9,7 @@ from app.oauth.client_auth import BASIC, BEARER
 from app.oauth.endpoints import require_introspect
 from app.oauth.errors import invalid_request, unsupported_grant_type
 from app.oauth.server import EXTENSION, AuthorizationServer
-from app.services import tokens
+from app.services import revocation_feed
 
 bp = Blueprint("oauth", __name__)
 FORM = "application/x-www-form-urlencoded"
@@ -84,6 +84,6 @@ def revocations():
             raise invalid_request("since must be a cursor returned by this feed")
     except OAuth2Error as error:
         return _error(error)
-    response = jsonify(tokens.revocation_feed(int(since) if since is not None else None))
+    response = jsonify(revocation_feed.events_since(int(since) if since is not None else None))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Client, RevocationEvent
+from app.models import Client
 from app.models.types import utcnow
 from app.security import secrets as client_secrets
-from app.services import audit, outbox, users
+from app.services import audit, outbox, revocation_feed, users
 from app.services import client_rules as rules
 from app.services.actors import Actor
 from app.services.client_rules import today
@@ -154,7 +154,7 @@ def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
         return client, True
     now = utcnow()
     client.revoked_at, client.revoked_by, client.updated_at = now, actor.label, now
-    db.session.add(RevocationEvent(type="client", client_id=client.client_id, revoked_at=now))
+    revocation_feed.add_event("client", client.client_id)
     audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email)
     outbox.queue_client_event(client, "revoked", actor)
     _commit_and_forget(client)
@@ -216,10 +216,8 @@ def update_client(
     client.description = changes.get("description", client.description)
     if set(client.scopes) - set(granted):
         client.not_before = now
-        db.session.add(
-            RevocationEvent(
-                type="client", client_id=client.client_id, revoked_at=now, not_before=now
-            )
+        revocation_feed.add_event(
+            "client", client.client_id, not_before=now, scope=" ".join(granted)
         )
     client.scope = " ".join(granted)
     client.updated_at = now

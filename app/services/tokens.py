@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import RevocationEvent, RevokedToken
+from app.models import RevokedToken
 from app.models.types import utcnow
 from app.security import jwts
+from app.services import revocation_feed
 from app.services.client_state import ClientSnapshot
 from app.services.runtime import runtime, settings
-
-FEED_PAGE = 1000
 
 
 class InvalidScope(InvalidInput):
@@ -145,37 +144,6 @@ def deny(claims: dict[str, Any]) -> None:
     if db.session.get(RevokedToken, jti) is None:
         expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
         db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
-        db.session.add(RevocationEvent(type="token", client_id=client_id, jti=jti, revoked_at=now))
+        revocation_feed.add_event("token", client_id, jti=jti)
     db.session.commit()
     runtime().clients.deny(jti)
-
-
-def revocation_feed(since: int | None) -> dict[str, Any]:
-    """``GET /revocations``: events after ``since``, or all that can still matter."""
-    query = select(RevocationEvent).order_by(RevocationEvent.id).limit(FEED_PAGE)
-    if since is None:
-        horizon = utcnow() - timedelta(seconds=settings().token_ttl)
-        query = query.where(RevocationEvent.revoked_at > horizon)
-    else:
-        query = query.where(RevocationEvent.id > since)
-    events = list(db.session.scalars(query))
-    latest = db.session.scalar(select(func.max(RevocationEvent.id))) or 0
-    cursor = events[-1].id if len(events) == FEED_PAGE else max(latest, since or 0)
-    return {"events": [_event(e) for e in events], "cursor": str(cursor)}
-
-
-def _event(event: RevocationEvent) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": event.type,
-        "client_id": event.client_id,
-        "revoked_at": _timestamp(event.revoked_at),
-    }
-    if event.jti:
-        body["jti"] = event.jti
-    if event.not_before:
-        body["not_before"] = _timestamp(event.not_before)
-    return body
-
-
-def _timestamp(moment: datetime) -> int:
-    return int(moment.replace(tzinfo=UTC).timestamp())

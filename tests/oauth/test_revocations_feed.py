@@ -110,6 +110,7 @@ def test_scope_narrowing_event_has_not_before(app, http, factory):
     event = events[0]
     assert event["client_id"] == creds.client_id
     assert before - 1 <= event["not_before"] <= int(time.time()) + 1
+    assert event["scope"] == "jobs"  # what the client kept, for offline verifiers
     assert "jti" not in event
 
 
