@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Client
+from app.models import Client, User
 from app.models.types import utcnow
 from app.security import secrets as client_secrets
 from app.services import audit, outbox, revocation_feed, users
@@ -152,13 +152,31 @@ def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
     client = find_client(actor, client_id)
     if client.revoked_at is not None:
         return client, True
+    _mark_revoked(actor, client)
+    _commit_and_forget(client)
+    return client, False
+
+
+def revoke_all_of(actor: Actor, owner: User) -> int:
+    """Revoke every active client of ``owner`` and commit, with the caller's pending changes.
+
+    One transaction: deactivating a user and revoking their tokens land together.
+    """
+    revoked = list_clients(actor, owner=owner.email, status="active")
+    for client in revoked:
+        _mark_revoked(actor, client)
+    db.session.commit()
+    for client in revoked:
+        runtime().clients.forget(client.client_id)
+    return len(revoked)
+
+
+def _mark_revoked(actor: Actor, client: Client) -> None:
     now = utcnow()
     client.revoked_at, client.revoked_by, client.updated_at = now, actor.label, now
     revocation_feed.add_event("client", client.client_id)
     audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email)
     outbox.queue_client_event(client, "revoked", actor)
-    _commit_and_forget(client)
-    return client, False
 
 
 def rotate_secret(actor: Actor, client_id: str, grace_seconds: int = 0) -> IssuedSecret:

@@ -153,9 +153,8 @@ def set_password(actor: Actor, email: str, password: str) -> User:
 def deactivate_user(actor: Actor, email: str) -> tuple[User, int]:
     """Deactivate a user and revoke their active clients; returns ``(user, revoked count)``.
 
-    The user is switched off first (so nothing new is created for them), then each
-    client is revoked through ``clients.revoke_client`` (audit, revocation event and
-    mail in one place). Running it again finishes an interrupted run.
+    One transaction: the user is switched off and every client revoked (with its audit
+    entry, revocation event and mail) together, or nothing happens.
     """
     from app.services import clients  # imported here: clients imports this module
 
@@ -166,9 +165,9 @@ def deactivate_user(actor: Actor, email: str) -> tuple[User, int]:
     if user.active:
         user.active = False
         audit.record(actor, "user.deactivate", user.email)
-        db.session.commit()
-    revoked = 0
-    for client in clients.list_clients(actor, owner=user.email, status="active"):
-        _, already = clients.revoke_client(actor, client.client_id)
-        revoked += 0 if already else 1
+    try:
+        revoked = clients.revoke_all_of(actor, user)
+    except BaseException:
+        db.session.rollback()
+        raise
     return user, revoked
