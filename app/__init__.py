@@ -62,7 +62,14 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    # a hung or unreachable server must become a 503 quickly, not a worker killed at 30 s
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_timeout": 5,
+        "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=10000"},
+    }
 
 
 def _tune_sqlite(settings: Settings) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import Unavailable
@@ -30,11 +30,20 @@ def wants_html() -> bool:
     return accept["text/html"] > accept["application/json"]
 
 
+def _error(status: int, code: str, title: str, message: str):
+    """An HTML error page for people, an RFC 6749-shaped JSON body for machines."""
+    if wants_html():
+        page = render_template("console/error.html", code=status, title=title, message=message)
+        return page, status
+    return jsonify(error=code, error_description=message), status
+
+
 def _unavailable(message: str):
-    response = jsonify(error="temporarily_unavailable", error_description=message)
+    response, status = _error(503, "temporarily_unavailable", "Service unavailable", message)
+    response = make_response(response, status)
     response.headers["Retry-After"] = "1"
     response.headers["Cache-Control"] = "no-store"
-    return response, 503
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -49,23 +58,30 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if wants_html():
-            page = render_template(
-                "console/error.html",
-                code=error.code,
-                title=error.name,
-                message=error.description,
-            )
-            return page, error.code
         code = (error.name or "error").lower().replace(" ", "_")
-        return jsonify(error=code, error_description=error.description), error.code
+        return _error(error.code or 500, code, error.name, error.description or "")
 
     @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
-    def database_down(error):
+    @app.errorhandler(InterfaceError)
+    def database_down(error: DBAPIError):
         db.session.rollback()
         log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
         return _unavailable("the database is unavailable; retry shortly")
+
+    @app.errorhandler(DataError)
+    def unstorable_input(error: DataError):
+        # e.g. a NUL byte PostgreSQL refuses: the input is wrong, the database is fine
+        db.session.rollback()
+        message = "the request contains characters that cannot be stored or searched"
+        return _error(400, "invalid_request", "Bad request", message)
+
+    @app.errorhandler(IntegrityError)
+    def concurrent_change(error: IntegrityError):
+        db.session.rollback()
+        log.warning("integrity error: %s", type(error.orig).__name__ if error.orig else error)
+        return _error(
+            409, "conflict", "Conflict", "the same change was made at the same moment; retry"
+        )
 
     @app.errorhandler(Unavailable)
     def dependency_down(error: Unavailable):

@@ -51,8 +51,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'gatehouse.db'}"
     keys = tmp_path_factory.mktemp("migrate-keys")
-    app = create_app({"GATEHOUSE_DATABASE_URL": url, "GATEHOUSE_KEYS_DIR": keys,
-                      "GATEHOUSE_INSTANCE_DIR": tmp_path_factory.mktemp("instance")})
+    app = create_app(
+        {
+            "GATEHOUSE_DATABASE_URL": url,
+            "GATEHOUSE_KEYS_DIR": keys,
+            "GATEHOUSE_INSTANCE_DIR": tmp_path_factory.mktemp("instance"),
+        }
+    )
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         db.engine.dispose()
@@ -136,18 +141,29 @@ class Factory:
         self._count = 0
 
     def user(
-        self, email: str = "rep@example.com", role: str = "member",
-        services: list[str] | None = None, password: str | None = None,
+        self,
+        email: str = "rep@example.com",
+        role: str = "member",
+        services: list[str] | None = None,
+        password: str | None = None,
     ) -> str:
         with self.app.app_context():
-            users.create_user(Actor.cli(), email, email.split("@")[0].title(), role=role,
-                              services=services if services is not None else ["jobs", "candidates"],
-                              password=password)
+            users.create_user(
+                Actor.cli(),
+                email,
+                email.split("@")[0].title(),
+                role=role,
+                services=services if services is not None else ["jobs", "candidates"],
+                password=password,
+            )
         return email
 
     def client(
-        self, owner: str | None = None, scopes: list[str] | None = None,
-        expires_on: date | None = None, name: str | None = None,
+        self,
+        owner: str | None = None,
+        scopes: list[str] | None = None,
+        expires_on: date | None = None,
+        name: str | None = None,
     ) -> Credentials:
         self._count += 1
         with self.app.app_context():

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import DomainError
 from app.extensions import db
@@ -23,6 +24,13 @@ def domain_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except DomainError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from None
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise click.ClickException(
+                f"database error ({type(exc).__name__}): {reason}; "
+                "is the database reachable and initialised ('gatehouse init')?"
+            ) from None
 
     return wrapper
 

@@ -63,6 +63,7 @@ def create_user(
 @users.command("list")
 @json_option
 @with_appcontext
+@domain_errors
 def list_users(as_json: bool) -> None:
     """List users."""
     records = [_user(user) for user in user_service.list_users()]
@@ -82,6 +83,7 @@ def services() -> None:
 @click.option("--q", default=None, help="Filter by name or key.")
 @json_option
 @with_appcontext
+@domain_errors
 def list_services(q: str | None, as_json: bool) -> None:
     """List catalogue entries."""
     records = [_service(s) for s in catalogue.list_services(q)]

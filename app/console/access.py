@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_login import UserMixin, current_user, login_required
@@ -72,7 +73,16 @@ def admin_required(view: F) -> F:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A same-site path to return to after sign-in, never another site (open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A same-site path to return to after sign-in, never another site (open redirect).
+
+    Browsers drop tabs and newlines from URLs (``/\t/evil`` becomes ``//evil``), so any
+    control character or backslash refuses the target outright.
+    """
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return None
     return target

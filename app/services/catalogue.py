@@ -30,9 +30,14 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
 def list_services(q: str | None = None) -> list[Service]:
     """The catalogue, optionally filtered by a case-insensitive match on name or key."""
     query = select(Service).order_by(Service.name)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(Service.name).like(pattern), Service.key.like(pattern)))
+    if q and q.strip():
+        text = q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Service.name).contains(text, autoescape=True),
+                Service.key.contains(text, autoescape=True),
+            )
+        )
     return list(db.session.scalars(query))
 
 

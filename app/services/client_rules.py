@@ -18,6 +18,7 @@ from app.services.runtime import settings
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def today() -> date:
@@ -53,7 +54,14 @@ def parse_expiry(value: str | date) -> date:
     return value
 
 
+def _refuse_control_characters(text: str, field: str) -> None:
+    """Text is stored and shown verbatim, but control characters (NUL above all) never are."""
+    if CONTROL.search(text):
+        raise InvalidInput(f"{field} contains control characters", {field: "invalid"})
+
+
 def clean_name(name: str) -> str:
+    _refuse_control_characters(name, "name")
     clean = " ".join(name.split())
     if not clean:
         raise InvalidInput("name is required", {"name": "required"})
@@ -64,6 +72,9 @@ def clean_name(name: str) -> str:
 
 def clean_description(description: str | None) -> str:
     text = (description or "").strip()
+    _refuse_control_characters(
+        text.replace("\n", "").replace("\r", "").replace("\t", ""), "description"
+    )
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput(
             f"description must be at most {DESCRIPTION_MAX} characters",
@@ -72,8 +83,14 @@ def clean_description(description: str | None) -> str:
     return text
 
 
-def check_scopes(actor: Actor, owner: User, scopes: list[str]) -> list[str]:
-    """The scopes, validated: known, system ones only for admins, members only their own."""
+def check_scopes(
+    actor: Actor, owner: User, scopes: list[str], kept: list[str] | tuple[str, ...] = ()
+) -> list[str]:
+    """The scopes, validated: known, system ones only for admins, members only their own.
+
+    Scopes in ``kept`` (an edit leaving them in place) need no permission: a member may
+    narrow a token that an admin gave a scope they could not grant themselves.
+    """
     wanted = sorted({s.strip() for s in scopes if s.strip()})
     if not wanted:
         raise InvalidInput("choose at least one service", {"services": "required"})
@@ -81,14 +98,15 @@ def check_scopes(actor: Actor, owner: User, scopes: list[str]) -> list[str]:
     unknown = [s for s in wanted if s not in known and s not in catalogue.SYSTEM_SCOPES]
     if unknown:
         raise InvalidInput(f"unknown service(s): {', '.join(unknown)}", {"services": "unknown"})
+    added = [s for s in wanted if s not in kept]
     if actor.is_admin:
         return wanted
-    system = [s for s in wanted if s in catalogue.SYSTEM_SCOPES]
+    system = [s for s in added if s in catalogue.SYSTEM_SCOPES]
     if system:
         raise Forbidden(
             f"only administrators may grant {', '.join(system)}", {"services": "forbidden"}
         )
-    lacking = [s for s in wanted if s not in owner.service_keys]
+    lacking = [s for s in added if s not in owner.service_keys]
     if lacking:
         raise Forbidden(
             f"you do not hold the service(s) {', '.join(lacking)}", {"services": "forbidden"}
@@ -124,14 +142,15 @@ def lock_owner(owner: User) -> None:
 
 
 def check_name_free(owner: User, name: str, exclude: int | None = None) -> None:
-    query = select(Client.id).where(
-        Client.owner_id == owner.id,
-        active_clause(today()),
-        func.lower(Client.name) == name.lower(),
-    )
+    """SPEC rule 3: names are unique among the owner's active clients, case-insensitively.
+
+    Compared in Python with ``casefold``: SQLite's ``lower()`` folds ASCII only, and an
+    owner has at most a few dozen active clients.
+    """
+    query = select(Client.name).where(Client.owner_id == owner.id, active_clause(today()))
     if exclude is not None:
         query = query.where(Client.id != exclude)
-    if db.session.scalars(query).first() is not None:
+    if name.casefold() in {taken.casefold() for taken in db.session.scalars(query)}:
         raise Conflict(
             f"{owner.email} already has an active token named '{name}'", {"name": "duplicate"}
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -150,9 +150,9 @@ def create_client(
 def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
     """Revoke for good (SPEC rule 6). Returns ``(client, was_already_revoked)``."""
     client = find_client(actor, client_id)
-    if client.revoked_at is not None:
-        return client, True
-    _mark_revoked(actor, client)
+    if client.revoked_at is not None or not _mark_revoked(actor, client):
+        db.session.rollback()
+        return find_client(actor, client_id), True
     _commit_and_forget(client)
     return client, False
 
@@ -162,21 +162,26 @@ def revoke_all_of(actor: Actor, owner: User) -> int:
 
     One transaction: deactivating a user and revoking their tokens land together.
     """
-    revoked = list_clients(actor, owner=owner.email, status="active")
-    for client in revoked:
-        _mark_revoked(actor, client)
+    revoked = [
+        client
+        for client in list_clients(actor, owner=owner.email, status="active")
+        if _mark_revoked(actor, client)
+    ]
     db.session.commit()
     for client in revoked:
         runtime().clients.forget(client.client_id)
     return len(revoked)
 
 
-def _mark_revoked(actor: Actor, client: Client) -> None:
+def _mark_revoked(actor: Actor, client: Client) -> bool:
+    """Revoke in the current transaction; False if another transaction revoked it first."""
     now = utcnow()
-    client.revoked_at, client.revoked_by, client.updated_at = now, actor.label, now
+    if not _update_if(client, Client.revoked_at.is_(None), revoked_at=now, revoked_by=actor.label):
+        return False
     revocation_feed.add_event("client", client.client_id)
     audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email)
     outbox.queue_client_event(client, "revoked", actor)
+    return True
 
 
 def rotate_secret(actor: Actor, client_id: str, grace_seconds: int = 0) -> IssuedSecret:
@@ -188,17 +193,40 @@ def rotate_secret(actor: Actor, client_id: str, grace_seconds: int = 0) -> Issue
     client = find_client(actor, client_id)
     if status_of(client) != "active":
         raise Conflict(f"client {client_id} is {status_of(client)}; its secret cannot be rotated")
-    now = utcnow()
     secret = client_secrets.generate_secret()
-    until = now + timedelta(seconds=grace_seconds) if grace_seconds else None
-    client.previous_secret_hash = client.secret_hash if until else None
-    client.previous_secret_valid_until = until
-    client.secret_hash = client_secrets.hash_secret(secret)
-    client.updated_at = now
+    until = utcnow() + timedelta(seconds=grace_seconds) if grace_seconds else None
+    rotated = _update_if(
+        client,
+        (Client.secret_hash == client.secret_hash) & Client.revoked_at.is_(None),
+        secret_hash=client_secrets.hash_secret(secret),
+        previous_secret_hash=client.secret_hash if until else None,
+        previous_secret_valid_until=until,
+    )
+    if not rotated:
+        db.session.rollback()
+        raise Conflict(f"client {client_id} changed at the same moment; try again")
     audit.record(actor, "client.rotate_secret", client.client_id, grace_seconds=grace_seconds)
     outbox.queue_client_event(client, "secret_rotated", actor)
     _commit_and_forget(client)
     return IssuedSecret(client, secret, until)
+
+
+def _update_if(client: Client, condition: ColumnElement[bool], **values: Any) -> bool:
+    """UPDATE the client's row only while ``condition`` holds (the row lock decides races).
+
+    Two people pressing "revoke" or "rotate" together: the second UPDATE waits for the
+    first to commit, then matches no row, so only one of them acts (one email, one secret).
+    """
+    result = db.session.execute(
+        update(Client)
+        .where(Client.id == client.id, condition)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(client)
+    return True
 
 
 def update_client(
@@ -223,7 +251,9 @@ def update_client(
     if description is not None and rules.clean_description(description) != client.description:
         changes["description"] = rules.clean_description(description)
     granted = (
-        rules.check_scopes(actor, client.owner, scopes) if scopes is not None else client.scopes
+        rules.check_scopes(actor, client.owner, scopes, kept=client.scopes)
+        if scopes is not None
+        else client.scopes
     )
     if granted != client.scopes:
         changes["scopes"] = granted

@@ -9,6 +9,7 @@ successor's creation time plus the token lifetime plus a minute of clock slack.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from app.errors import Unavailable
 from app.security.keys import KeyPair, generate_private_key, load_pem, to_pem
 
+log = logging.getLogger(__name__)
 KID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 RESCAN_SECONDS = 1.0
 CLOCK_SLACK = timedelta(minutes=1)
@@ -46,6 +48,16 @@ class KeyInfo:
 def new_kid(now: datetime) -> str:
     """A kid that sorts by creation time: ``YYYYMMDDTHHMMSSZ-xxxxxxxx``."""
     return f"{now.strftime(KID_TIME_FORMAT)}-{secrets.token_hex(4)}"
+
+
+def _load(path: Path) -> KeyPair | None:
+    """A key file parsed, or None (logged) when it is unreadable: one bad file must not
+    take the keys that work down with it."""
+    try:
+        return load_pem(path.stem, path.read_bytes())
+    except (OSError, ValueError, TypeError) as exc:
+        log.error("ignoring signing key file %s: %s", path.name, exc)
+        return None
 
 
 def _created_at(path: Path) -> datetime:
@@ -76,7 +88,7 @@ class KeyStore:
 
     def _reload(self) -> None:
         paths = sorted(self.directory.glob("*.pem"), key=lambda p: (_created_at(p), p.stem))
-        pairs = [(load_pem(p.stem, p.read_bytes()), _created_at(p)) for p in paths]
+        pairs = [(pair, _created_at(p)) for p in paths if (pair := _load(p)) is not None]
         infos = []
         for index, (pair, created) in enumerate(pairs):
             retired = pairs[index + 1][1] if index + 1 < len(pairs) else None
@@ -139,9 +151,13 @@ class KeyStore:
         kid = new_kid(now)
         private_key = generate_private_key(alg)
         path = self.directory / f"{kid}.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        partial = path.with_suffix(".pem.partial")  # other workers only read *.pem
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(to_pem(private_key))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(partial, path)  # atomic: a reader sees no key or the whole key
         self.refresh(force=True)
         return KeyPair(kid, alg, private_key)
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidInput
 from app.extensions import db
@@ -99,8 +100,9 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
     """
     state = runtime()
     state.keys.refresh()
+    generation = state.keys.generation  # read before verifying: a reload meanwhile misses
     cached = state.verified.peek(token)
-    if cached is not None and cached[0] == state.keys.generation:
+    if cached is not None and cached[0] == generation:
         claims = cached[1]
         if max(claims["nbf"], claims["iat"]) <= time.time() < claims["exp"]:
             return claims
@@ -114,7 +116,7 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
         )
     except jwts.InvalidToken:
         return None
-    state.verified.put(token, (state.keys.generation, claims))
+    state.verified.put(token, (generation, claims))
     return claims
 
 
@@ -145,5 +147,8 @@ def deny(claims: dict[str, Any]) -> None:
         expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
         db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
         revocation_feed.add_event("token", client_id, jti=jti)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # revoked by a simultaneous request: the outcome is the same
+        db.session.rollback()
     runtime().clients.deny(jti)

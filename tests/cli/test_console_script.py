@@ -50,3 +50,20 @@ def test_bad_config_stops_the_command(clean_env, tmp_path):
     assert "GATEHOUSE_TOKEN_TTL" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["users", "list"], ["clients", "list"], ["services", "list"]])
+def test_an_uninitialised_database_is_one_clear_line(clean_env, tmp_path, args):
+    """SPEC §4: a database error is a one-line message naming it, not a traceback."""
+    done = subprocess.run(
+        [str(GATEHOUSE), *args],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "database error" in done.stderr and "gatehouse init" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

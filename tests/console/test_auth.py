@@ -41,7 +41,8 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(console
     response = console.http.post("/login?next=/audit", data=form)
     assert response.headers["Location"] == "/audit"
     console.post("/logout")
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    evil = ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/%09/evil.example")
+    for target in (*evil, "/%0D%0A/evil.example", "/%0a/evil.example"):
         response = console.http.post(
             f"/login?next={target}", data=form | {"csrf_token": console.token()}
         )

@@ -142,3 +142,15 @@ def test_https_cookies_are_secure_and_posts_need_a_same_site_referrer(secure_app
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("url", ["/tokens?q=a%00b", "/audit?actor=a%00b", "/users?q=%00"])
+def test_a_nul_byte_is_bad_input_never_an_outage(as_admin, url):
+    """PostgreSQL refuses NUL in text: that is the request's fault (4xx), not a 503."""
+    response = as_admin.get(url)
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
+
+
+def test_a_nul_byte_in_the_login_email_is_bad_input(console, people):
+    response = console.post("/login", {"email": "a\x00@example.com", "password": "x" * 12})
+    assert response.status_code < 500

@@ -15,6 +15,7 @@ from app.services.catalogue import DEFAULT_SERVICES, SYSTEM_SCOPES
 from app.services.keys import KeyStore
 from tests.conftest import ISSUER
 from tests.oauth.helpers import (
+    CC,
     access_token,
     claims_for,
     introspect,
@@ -199,3 +200,16 @@ def test_other_signing_algorithms_produce_verifiable_tokens(config, request, tmp
     result = introspect(http, token, factory.introspector()).json
     assert result["active"] is True
     assert http.get(METADATA).json.get("access_token_signing_alg_values_supported", [alg]) == [alg]
+
+
+@pytest.mark.parametrize("content", [b"", b"-----BEGIN PRIVATE KEY-----\ngarbage\n"])
+def test_a_bad_key_file_is_ignored_not_fatal(app, http, factory, keys_dir, content):
+    """A half-written or foreign file in the keys folder must not take the server down."""
+    creds = factory.client()
+    good = [k["kid"] for k in http.get("/.well-known/jwks.json").json["keys"]]
+    (keys_dir / "99990101T000000Z-broken.pem").write_bytes(content)
+    app.extensions["gatehouse"].keys.refresh(force=True)
+    response = http.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    assert [k["kid"] for k in response.json["keys"]] == good
+    assert http.post("/token", data=CC, headers=creds.basic).status_code == 200

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from app.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
 from app.extensions import db
 from app.models import AuditEvent, Client
+from app.security.secrets import hash_secret
 from app.services import clients, users
 from app.services.actors import Actor
 
@@ -467,3 +468,77 @@ def test_cap_holds_across_processes(app, config, people, tmp_path):
         assert message.startswith("Error: ") and "most allowed is 25" in message, message
     with app.app_context():
         assert active_count(MEMBER) == 25
+
+
+# -- review findings: double submits, Unicode names, narrowing, control characters ----
+def _together(app, count: int, work) -> list[str]:
+    """Run ``work()`` in ``count`` threads released at once; outcomes as strings."""
+    barrier = threading.Barrier(count)
+
+    def run(_: int) -> str:
+        with app.app_context():
+            barrier.wait(timeout=30)
+            try:
+                return work()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions
+                return f"{type(exc).__name__}"
+            finally:
+                db.session.rollback()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_two_simultaneous_revocations_act_once(app, people):
+    with app.app_context():
+        client_id = create(Actor.cli(), owner=MEMBER).client.client_id
+    outcomes = _together(
+        app, 4, lambda: "again" if clients.revoke_client(Actor.cli(), client_id)[1] else "revoked"
+    )
+    assert sorted(outcomes) == ["again", "again", "again", "revoked"]
+    with app.app_context():
+        assert count(AuditEvent, AuditEvent.action == "client.revoke") == 1
+
+
+def test_two_simultaneous_rotations_leave_one_working_secret(app, people):
+    with app.app_context():
+        client_id = create(Actor.cli(), owner=MEMBER).client.client_id
+    secrets: list[str] = []
+
+    def rotate() -> str:
+        secrets.append(clients.rotate_secret(Actor.cli(), client_id).secret)
+        return "rotated"
+
+    outcomes = _together(app, 3, rotate)
+    assert outcomes.count("rotated") == len(secrets)
+    assert set(outcomes) <= {"rotated", "Conflict"}
+    with app.app_context():
+        stored = db.session.scalar(select(Client.secret_hash).where(Client.client_id == client_id))
+        assert [hash_secret(s) for s in secrets].count(stored) == 1
+        shown_but_dead = [s for s in secrets if hash_secret(s) != stored]
+        assert len(shown_but_dead) == len(secrets) - 1 == outcomes.count("rotated") - 1
+
+
+def test_names_differing_only_in_unicode_case_are_duplicates(ctx):
+    create(person(ADMIN), name="Ärger", owner=MEMBER)
+    with pytest.raises(Conflict):
+        create(person(ADMIN), name="ärger", owner=MEMBER)
+
+
+def test_member_may_narrow_a_token_holding_an_admin_granted_system_scope(ctx):
+    made = create(person(ADMIN), owner=MEMBER, scopes=("jobs", "candidates", "manage"))
+    narrowed = clients.update_client(
+        person(MEMBER), made.client.client_id, scopes=["jobs", "manage"]
+    )
+    assert narrowed.scopes == ["jobs", "manage"]
+    with pytest.raises(Forbidden):  # but may not add one
+        clients.update_client(
+            person(MEMBER), made.client.client_id, scopes=["jobs", "manage", "introspect"]
+        )
+
+
+@pytest.mark.parametrize("name", ["pay\x00roll", "pay\troll", "pay\x1broll"])
+def test_control_characters_in_a_name_are_refused(ctx, name):
+    with pytest.raises(InvalidInput, match="control characters"):
+        create(person(ADMIN), name=name, owner=MEMBER)
+    assert count() == 0
