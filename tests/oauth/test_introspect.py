@@ -497,7 +497,7 @@ def test_scope_narrowing_reaches_another_instance_within_a_second(app, second_ap
 def test_remembered_token_still_expires_on_time(app, http, factory):
     """A token introspected once (signature remembered) is inactive the moment it expires."""
     creds, spy = factory.client(), factory.introspector()
-    token = jwts.sign(claims_for(creds.client_id, exp=int(time.time()) + 1), signing_key(app))
+    token = jwts.sign(claims_for(creds.client_id, exp=int(time.time()) + 2), signing_key(app))
     assert is_active(http, token, spy)
     time.sleep(max(0.0, jwt_exp(token) - time.time()) + 0.05)
     assert introspect(http, token, spy).json == {"active": False}
