@@ -6,29 +6,23 @@ import socket
 
 import click
 from flask.cli import with_appcontext
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from app.cli.output import domain_errors
+from app.logs import JsonFormatter
 from app.services.runtime import runtime
 
-#: gunicorn's own log lines as JSON too (SPEC: logs are one JSON object a line)
-LOGCONFIG = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        }
-    },
-    "root": {"handlers": ["stderr"], "level": "INFO"},
-    "loggers": {
-        "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-    },
-}
+
+class JsonLogger(glogging.Logger):
+    """gunicorn's own log lines as JSON too (SPEC: logs are one JSON object a line).
+
+    Unlike ``logconfig_dict``, this keeps gunicorn's rule that access lines are
+    written only when asked for (``--access-log``): one per request costs the hot path.
+    """
+
+    def _set_handler(self, log, output, fmt, stream=None) -> None:
+        super()._set_handler(log, output, JsonFormatter(), stream)
 
 
 class _Gunicorn(BaseApplication):
@@ -63,9 +57,10 @@ def _check_port_free(host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--access-log", is_flag=True, help="Also log one JSON line per request.")
 @with_appcontext
 @domain_errors
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+def serve(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Serve with gunicorn on HOST:PORT."""
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
     _check_port_free(host, port)
@@ -75,9 +70,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "bind": bind,
             "workers": workers,
             "threads": threads,
-            "accesslog": None,
+            "accesslog": "-" if access_log else None,
             "errorlog": "-",
-            "logconfig_dict": LOGCONFIG,
+            "logger_class": JsonLogger,
             "control_socket_disable": True,
             "graceful_timeout": 5,
             "timeout": 30,
