@@ -53,6 +53,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
         _tune_sqlite(settings)
+        _tune_postgres(settings)
     _init_runtime(app, settings)
     _register_rooms(app)
     register_error_handlers(app)
@@ -68,7 +69,7 @@ def _engine_options(url: str) -> dict[str, object]:
         "pool_size": 5,
         "max_overflow": 5,
         "pool_timeout": 5,
-        "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=10000"},
+        "connect_args": {"connect_timeout": 3},
     }
 
 
@@ -86,6 +87,22 @@ def _tune_sqlite(settings: Settings) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def _tune_postgres(settings: Settings) -> None:
+    """A statement that hangs becomes an error (then a 503) instead of a stuck worker.
+
+    Set per connection rather than through ``options`` in the connect arguments, which
+    would replace any ``options`` (a ``search_path``, say) given in the database URL.
+    """
+    if not settings.database_url.startswith("postgresql"):
+        return
+
+    @event.listens_for(db.engine, "connect")
+    def _timeouts(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 10000")
+        dbapi_connection.commit()
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
