@@ -21,7 +21,7 @@ from app.logs import configure_logging
 from app.oauth import init_oauth
 from app.services.client_state import ClientState
 from app.services.keys import KeyStore
-from app.services.ratelimit import FailureLimiter
+from app.services.ratelimit import LOGIN_LIMIT, LOGIN_WINDOW, FailureLimiter
 from app.services.runtime import EXTENSION, Runtime
 from app.sessions import ConsoleSessionInterface
 
@@ -124,7 +124,12 @@ def _init_runtime(app: Flask, settings: Settings) -> None:
         settings=settings,
         keys=KeyStore(settings.keys_dir, settings.token_ttl),
         clients=ClientState(),
-        limiter=FailureLimiter(settings.auth_failures_per_minute, settings.redis_url),
+        client_failures=FailureLimiter(
+            settings.auth_failures_per_minute, redis_url=settings.redis_url
+        ),
+        login_failures=FailureLimiter(
+            LOGIN_LIMIT, window=LOGIN_WINDOW, name="loginfail", redis_url=settings.redis_url
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +29,7 @@ from app.services import catalogue, clients, users
 from app.services.actors import Actor
 from app.services.keys import KeyStore
 
+TEST_REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 TEST_DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL", "").strip()
 ISSUER = "http://127.0.0.1:8000"
 
@@ -189,3 +191,30 @@ class Factory:
 @pytest.fixture
 def factory(app: Flask) -> Factory:
     return Factory(app)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis for shared counters; the only reason a Redis test skips is none answering."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        pytest.skip(f"Redis unreachable at {TEST_REDIS_URL} (set GATEHOUSE_TEST_REDIS_URL): {exc}")
+    yield TEST_REDIS_URL
+    client.close()
+
+
+@pytest.fixture
+def address_prefix(redis_url: str) -> Iterator[str]:
+    """Source addresses of our own, so reruns and parallel runs never share a Redis count."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.5)
+    for key in client.scan_iter(match=f"gatehouse:*{prefix}-*"):
+        client.delete(key)
+    client.close()

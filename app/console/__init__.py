@@ -13,8 +13,6 @@ from flask import Flask
 from app.console import audit_log, auth, errors, generate, people, tokens  # noqa: F401
 from app.console.blueprint import bp
 from app.console.security import configure_cookies, install_headers
-from app.console.throttle import EXTENSION as THROTTLE
-from app.console.throttle import LoginThrottle
 from app.extensions import csrf, login_manager
 from app.services.runtime import EXTENSION as RUNTIME
 
@@ -29,5 +27,4 @@ def init_console(app: Flask) -> None:
     login_manager.login_view = "console.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
-    app.extensions[THROTTLE] = LoginThrottle()
     app.register_blueprint(bp)

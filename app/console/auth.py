@@ -8,8 +8,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.console.access import SessionUser, safe_next
 from app.console.blueprint import bp
 from app.console.forms import LoginForm
-from app.console.throttle import throttle
 from app.services import users
+from app.services.runtime import runtime
 
 FAILED = "The email or password is not right."
 
@@ -32,17 +32,18 @@ def login():
     if form.validate_on_submit():
         email = users.normalise_email(form.email.data or "")
         address = request.remote_addr or "-"
-        wait = throttle().retry_after(email, address)
+        key = f"{email}|{address}"
+        wait = runtime().login_failures.retry_after(key)
         user = None if wait else users.authenticate(email, form.password.data or "")
         if wait:
             form.form_errors.append(_locked_message(wait))
             status, headers = 429, {"Retry-After": str(wait)}
         elif user is None:
-            throttle().failed(email, address)
+            runtime().login_failures.record_failure(key)
             form.form_errors.append(FAILED)
             status = 401
         else:
-            throttle().succeeded(email, address)
+            runtime().login_failures.forget(key)
             session.clear()
             login_user(SessionUser(user))
             session.permanent = True

@@ -1,11 +1,16 @@
-"""Failed client authentications per source address, in one-minute windows.
+"""Failures counted per key in fixed time windows, in this process or in Redis.
 
-SPEC: beyond ``GATEHOUSE_AUTH_FAILURES_PER_MINUTE`` (60) failures a minute from
-one address, further *failures* get 429 with ``Retry-After``. A request whose
-credentials are right still succeeds, so legitimate traffic is never throttled
-by another client's failures, even from a shared address. Counts are kept in
-Redis when ``GATEHOUSE_REDIS_URL`` is set (shared by all workers and
-instances), otherwise per process.
+Two uses, one mechanism:
+
+- failed client authentications per source address (SPEC: beyond 60 a minute,
+  further *failures* get 429 with ``Retry-After``; a request whose credentials
+  are right still succeeds, so legitimate traffic is never throttled by another
+  client's failures, even from a shared address);
+- failed console sign-ins per email and address (after 5 in 15 minutes the pair
+  is refused, even with the right password, until the window ends).
+
+With ``GATEHOUSE_REDIS_URL`` the counts are shared by every worker and instance;
+without it (or while Redis is unreachable) each process counts on its own.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ import threading
 import time
 
 log = logging.getLogger(__name__)
-WINDOW = 60
+MAX_LOCAL_KEYS = 100_000
+#: console sign-ins: failures allowed per email and address, and the window (seconds)
+LOGIN_LIMIT, LOGIN_WINDOW = 5, 15 * 60
 
 
 class FailureLimiter:
-    def __init__(self, limit: int, redis_url: str | None = None) -> None:
-        self.limit = limit
+    """``limit`` failures per key per ``window``; the next attempt must wait."""
+
+    def __init__(
+        self, limit: int, *, window: int = 60, name: str = "authfail", redis_url: str | None = None
+    ) -> None:
+        self.limit, self.window, self.name = limit, window, name
         self._counts: dict[str, int] = {}
         self._current = 0
         self._lock = threading.Lock()
@@ -30,45 +41,51 @@ class FailureLimiter:
 
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5)
 
-    @staticmethod
-    def _window() -> tuple[int, int]:
+    def _now(self) -> tuple[int, int]:
+        """The current window's number and the seconds left in it."""
         now = time.time()
-        window = int(now // WINDOW)
-        return window, max(1, int((window + 1) * WINDOW - now))
+        window = int(now // self.window)
+        return window, max(1, int((window + 1) * self.window - now))
 
-    def record_failure(self, address: str) -> None:
-        """Count one failed authentication from ``address``."""
-        window, _ = self._window()
-        if self._redis is not None and self._redis_incr(address, window):
+    def _key(self, key: str, window: int) -> str:
+        return f"gatehouse:{self.name}:{key}:{window}"
+
+    def retry_after(self, key: str) -> int | None:
+        """Seconds to wait if ``key`` already failed ``limit`` times this window, else None."""
+        window, remaining = self._now()
+        count = self._redis_call("get", self._key(key, window))
+        if count is None:
+            count = self._counts.get(key, 0) if window == self._current else 0
+        return remaining if int(count) >= self.limit else None
+
+    def record_failure(self, key: str) -> None:
+        """Count one failure for ``key``."""
+        window, _ = self._now()
+        if self._redis_call("incr", self._key(key, window), expire=self.window * 2) is not None:
             return
         with self._lock:
-            if window != self._current:
+            if window != self._current or len(self._counts) >= MAX_LOCAL_KEYS:
                 self._counts, self._current = {}, window
-            self._counts[address] = self._counts.get(address, 0) + 1
+            self._counts[key] = self._counts.get(key, 0) + 1
 
-    def retry_after(self, address: str) -> int | None:
-        """Seconds to wait if ``address`` is over the limit, else None."""
-        window, remaining = self._window()
-        count = self._redis_count(address, window) if self._redis is not None else None
-        if count is None:
-            count = self._counts.get(address, 0) if window == self._current else 0
-        return remaining if count > self.limit else None
+    def forget(self, key: str) -> None:
+        """Clear ``key``'s count (a success before the limit)."""
+        window, _ = self._now()
+        self._redis_call("delete", self._key(key, window))
+        with self._lock:
+            self._counts.pop(key, None)
 
-    def _redis_incr(self, address: str, window: int) -> bool:
-        key = f"gatehouse:authfail:{address}:{window}"
-        try:
-            pipe = self._redis.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, WINDOW * 2)
-            pipe.execute()
-            return True
-        except Exception as exc:  # noqa: BLE001 - Redis down: fall back to this process's count
-            log.warning("rate-limit store unreachable, counting locally: %s", exc)
-            return False
-
-    def _redis_count(self, address: str, window: int) -> int | None:
-        try:
-            value = self._redis.get(f"gatehouse:authfail:{address}:{window}")
-        except Exception:  # noqa: BLE001
+    def _redis_call(self, command: str, key: str, expire: int | None = None) -> int | None:
+        """Run one Redis command; None without Redis or when it is unreachable."""
+        if self._redis is None:
             return None
-        return int(value or 0)
+        try:
+            if expire is None:
+                return int(getattr(self._redis, command)(key) or 0)
+            pipe = self._redis.pipeline()
+            getattr(pipe, command)(key)
+            pipe.expire(key, expire)
+            return int(pipe.execute()[0])
+        except Exception as exc:  # noqa: BLE001 - Redis down: count in this process
+            log.warning("rate-limit store unreachable, counting locally: %s", exc)
+            return None

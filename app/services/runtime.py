@@ -1,4 +1,4 @@
-"""Per-app runtime state the services share: settings, keys, caches, the limiter.
+"""Per-app runtime state the services share: settings, keys, caches, limiters.
 
 Built once in ``create_app`` and kept in ``app.extensions["gatehouse"]`` (tests
 build many apps, so nothing of this lives in a module global).
@@ -24,7 +24,9 @@ class Runtime:
     settings: Settings
     keys: KeyStore
     clients: ClientState
-    limiter: FailureLimiter
+    #: failed client authentications per address; failed sign-ins per email and address
+    client_failures: FailureLimiter
+    login_failures: FailureLimiter
     #: token string -> (key generation, claims) of tokens whose signature checked out
     verified: TTLCache = field(default_factory=lambda: TTLCache(ttl=300, max_entries=10_000))
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app import create_app
+from app.extensions import db
 from app.services import users
 from app.services.actors import Actor
-from tests.console.conftest import ADMIN, MEMBER, PASSWORD
+from tests.console.conftest import ADMIN, MEMBER, PASSWORD, Console
 
 PAGES = ["/", "/tokens", "/tokens/new", "/tokens/abc", "/users", "/users/new", "/audit"]
 
@@ -119,3 +121,25 @@ def test_deactivation_ends_the_session(as_member, app):
 
 def test_signed_in_people_visiting_login_go_to_their_tokens(as_member):
     assert as_member.get("/login").headers["Location"] == "/tokens"
+
+
+def test_instances_share_sign_in_failures_through_redis(
+    config, app, people, redis_url, address_prefix
+):
+    """With Redis, the lock holds across workers and instances, not per process."""
+    config["GATEHOUSE_REDIS_URL"] = redis_url
+    first, second = (create_app(config) for _ in range(2))
+    address = f"{address_prefix}-login"
+    browsers = []
+    for instance in (first, second):
+        http = instance.test_client()
+        http.environ_base["REMOTE_ADDR"] = address
+        browsers.append(Console(http))
+    for attempt in range(5):  # failures spread over both instances
+        response = browsers[attempt % 2].post("/login", {"email": MEMBER, "password": "nope nope"})
+        assert response.status_code == 401
+    assert browsers[0].post("/login", {"email": MEMBER, "password": PASSWORD}).status_code == 429
+    assert browsers[1].post("/login", {"email": MEMBER, "password": PASSWORD}).status_code == 429
+    for instance in (first, second):
+        with instance.app_context():
+            db.engine.dispose()

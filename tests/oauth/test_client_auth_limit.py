@@ -6,10 +6,9 @@ reruns a check (with a new address) if a minute boundary fell inside it.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -19,7 +18,6 @@ from tests.oauth.helpers import CC, access_token, assert_oauth_error
 
 LIMIT = 5
 OTHER_ADDRESS = "10.9.9.9"
-REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def in_one_window(check: Callable[[str], None], prefix: str = "test") -> None:
@@ -165,32 +163,6 @@ def test_default_limit_is_60_a_minute(http, factory):
 
 
 # -- shared through Redis --------------------------------------------------------------------
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        pytest.skip(f"Redis unreachable at {REDIS_URL} (set GATEHOUSE_TEST_REDIS_URL): {exc}")
-    yield REDIS_URL
-    client.close()
-
-
-@pytest.fixture
-def address_prefix(redis_url: str) -> Iterator[str]:
-    """Source addresses of our own, so reruns and parallel runs never share a count."""
-    import redis
-
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis.Redis.from_url(redis_url, socket_timeout=0.5)
-    for key in client.scan_iter(match=f"gatehouse:authfail:{prefix}-*"):
-        client.delete(key)
-    client.close()
-
-
 def test_two_instances_share_the_count_through_redis(limited, redis_url, address_prefix, request):
     limited["GATEHOUSE_REDIS_URL"] = redis_url
     app_a = request.getfixturevalue("app")
