@@ -14,7 +14,7 @@ from app.console.errors import attach
 from app.console.forms import GenerateForm, RotateForm
 from app.console.pickers import choices, owner_choices, service_options
 from app.errors import DomainError
-from app.services import client_rules, clients
+from app.services import clients, days
 from app.services.actors import Actor
 from app.services.runtime import settings
 
@@ -23,7 +23,7 @@ DEFAULT_DAYS = 90
 
 def _expiry_bounds() -> tuple[str, str, str]:
     """(earliest, default, latest) expiry dates for the date picker (SPEC rule 2)."""
-    first = client_rules.today()
+    first = days.today()
     last = first + timedelta(days=settings().max_client_days)
     default = min(first + timedelta(days=DEFAULT_DAYS), last)
     return first.isoformat(), default.isoformat(), last.isoformat()

@@ -15,7 +15,6 @@ from app.extensions import db
 from app.models.types import utcnow
 
 #: what a message is about; the first three follow a change, the last two the calendar
-KINDS = ("created", "revoked", "secret_rotated", "expires_in_7_days", "expired")
 REMINDER_KINDS = ("expires_in_7_days", "expired")
 STATUSES = ("queued", "sent", "failed")
 

@@ -23,8 +23,3 @@ class Actor:
     @classmethod
     def person(cls, user: User, address: str | None = None) -> Actor:
         return cls(label=user.email, user=user, is_admin=user.is_admin, address=address)
-
-    @property
-    def is_system(self) -> bool:
-        """The CLI may grant system scopes to anyone; so may admins."""
-        return self.is_admin

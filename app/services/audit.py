@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from app.errors import InvalidInput
 from app.extensions import db
 from app.models import AuditEvent, Client
 from app.services.actors import Actor
+from app.services.days import parse_day
 from app.services.paging import Page, paginate
 
 
@@ -25,16 +25,9 @@ def record(actor: Actor, action: str, target: str | None, **details: Any) -> Aud
 
 # -- reading (console, issue 3) -------------------------------------------------
 def _day(value: str | date | None, field: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"'{value}' is not a valid date (use YYYY-MM-DD)", {field: "invalid"}
-        ) from None
+    if value is None or isinstance(value, date) or not value.strip():
+        return value or None
+    return parse_day(value, field)
 
 
 def _visible_to(actor: Actor) -> ColumnElement[bool] | None:

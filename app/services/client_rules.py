@@ -10,19 +10,14 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from app.errors import Conflict, Forbidden, InvalidInput, LimitReached
 from app.extensions import db
 from app.models import Client, User
-from app.models.types import utcnow
 from app.services import catalogue, users
 from app.services.actors import Actor
+from app.services.days import parse_day, today
 from app.services.runtime import settings
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def today() -> date:
-    return utcnow().date()
 
 
 def active_clause(on: date) -> ColumnElement[bool]:
@@ -32,14 +27,7 @@ def active_clause(on: date) -> ColumnElement[bool]:
 def parse_expiry(value: str | date) -> date:
     """A valid ``expires_on``: a real date, not in the past, at most the configured days ahead."""
     if isinstance(value, str):
-        try:
-            if not ISO_DATE.match(value.strip()):
-                raise ValueError(value)
-            value = date.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidInput(
-                f"'{value}' is not a valid date (use YYYY-MM-DD)", {"expires_on": "invalid"}
-            ) from None
+        value = parse_day(value, "expires_on")
     first, last = today(), today() + timedelta(days=settings().max_client_days)
     if value < first:
         raise InvalidInput(

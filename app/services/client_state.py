@@ -37,7 +37,6 @@ class ClientSnapshot:
     valid_until: datetime
     revoked: bool
     not_before: datetime | None
-    owner_id: int
 
     def is_active(self, now: datetime) -> bool:
         return not self.revoked and now < self.valid_until
@@ -69,7 +68,6 @@ def _snapshot(client: Client) -> ClientSnapshot:
         valid_until=valid_until(client),
         revoked=client.revoked_at is not None,
         not_before=client.not_before,
-        owner_id=client.owner_id,
     )
 
 

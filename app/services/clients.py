@@ -21,7 +21,7 @@ from app.security import secrets as client_secrets
 from app.services import audit, outbox, revocation_feed, users
 from app.services import client_rules as rules
 from app.services.actors import Actor
-from app.services.client_rules import today
+from app.services.days import today
 from app.services.paging import Page, paginate
 from app.services.runtime import runtime
 

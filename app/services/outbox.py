@@ -12,7 +12,7 @@ They never hold a secret: nothing here ever sees one, only the client's row.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import render_template
@@ -153,7 +153,7 @@ def _context(client: Client, kind: str, actor: str, now: datetime) -> dict[str, 
         "owner_name": client.owner.name,
         "owner_email": client.owner.email,
         "services": _services(client.scopes),
-        "expires_on": _day(client.expires_on),
+        "expires_on": client.expires_on.isoformat(),
         "actor": actor,
         "when": now.strftime("%Y-%m-%d %H:%M UTC"),
         "link": f"{settings().issuer}/tokens/{client.client_id}",
@@ -168,7 +168,3 @@ def _services(scopes: list[str]) -> list[dict[str, str]]:
         {"key": key, "name": names.get(key) or ("system scope" if key in SYSTEM_SCOPES else key)}
         for key in scopes
     ]
-
-
-def _day(day: date) -> str:
-    return day.isoformat()

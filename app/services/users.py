@@ -30,7 +30,12 @@ def _validate(email: str, name: str, role: str, password: str | None) -> None:
         raise InvalidInput("name must be 1-200 characters", {"name": "invalid"})
     if role not in ROLES:
         raise InvalidInput("role must be 'admin' or 'member'", {"role": "invalid"})
-    if password is not None and len(password) < MIN_LENGTH:
+    if password is not None:
+        _check_password(password)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_LENGTH:
         raise InvalidInput(
             f"password must be at least {MIN_LENGTH} characters", {"password": "too_short"}
         )
@@ -140,10 +145,7 @@ def set_password(actor: Actor, email: str, password: str) -> User:
     """Set a user's password (admins); the user's other console sessions stop working."""
     _require_admin(actor)
     user = get_by_email(email)
-    if len(password) < MIN_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_LENGTH} characters", {"password": "too_short"}
-        )
+    _check_password(password)
     user.password_hash = hash_password(password)
     audit.record(actor, "user.set_password", user.email)
     db.session.commit()
