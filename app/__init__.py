@@ -41,9 +41,6 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=MAX_BODY,
         SECRET_KEY=settings.secret_key or _instance_secret_key(settings.instance_dir),
     )
-    if settings.insecure_transport:
-        # Authlib refuses plain http unless told; config allowed it (loopback or explicit).
-        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -5,26 +5,33 @@ from __future__ import annotations
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 from flask import Flask, Request
 from flask import request as flask_request
 
 from app.oauth import client_auth
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from app.oauth.grants import ClientCredentialsGrant
+from app.services.runtime import settings
 
 EXTENSION = "gatehouse.oauth"
 
 
 class OAuthRequest(FlaskOAuth2Request):
-    """Authlib's Flask request, without ``request.url``.
+    """Authlib's Flask request, with the transport decided by this app's settings.
 
-    Authlib uses the URL only to check the scheme (https unless insecure
-    transport is allowed), but werkzeug builds ``request.url`` with an IRI
-    conversion that costs more than the rest of the request parsing.
+    Authlib uses the URL only to refuse plain http, and lets the *process*
+    environment (``AUTHLIB_INSECURE_TRANSPORT``) allow it. Here the app decides:
+    https always, plain http only when the issuer is (loopback, or explicitly
+    allowed; SPEC §4). Behind a TLS-terminating proxy, ``GATEHOUSE_TRUSTED_PROXIES``
+    makes ``request.scheme`` the client's. Building the URI here also skips
+    werkzeug's ``request.url``, whose IRI conversion is costly on the hot path.
     """
 
     def __init__(self, request: Request) -> None:
-        uri = f"{request.scheme}://{request.host}{request.path}"
+        if request.scheme != "https" and not settings().insecure_transport:
+            raise InsecureTransportError(description="this server is served over https only")
+        uri = f"https://{request.host}{request.path}"  # the scheme is vetted above
         OAuth2Request.__init__(self, request.method, uri, headers=request.headers)
         self._request = request
         self.payload = FlaskOAuth2Payload(request)
@@ -55,4 +62,7 @@ def build_server(app: Flask) -> AuthorizationServer:
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(RevocationEndpoint)
     app.extensions[EXTENSION] = server
+    # OAuth errors raised outside Authlib's own try blocks (e.g. while building the
+    # request) still answer as RFC 6749 §5.2 says
+    app.register_error_handler(OAuth2Error, lambda error: server.handle_error_response(None, error))
     return server

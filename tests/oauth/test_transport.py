@@ -1,0 +1,49 @@
+"""SPEC §4: plain http only for a loopback (or explicitly allowed) issuer; behind a
+TLS-terminating proxy, ``GATEHOUSE_TRUSTED_PROXIES`` makes the client's scheme count."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from app.extensions import db
+from app.services import catalogue
+from tests.conftest import Factory
+from tests.oauth.helpers import CC, assert_oauth_error
+
+ISSUER = "https://auth.example.com"
+
+
+@pytest.fixture
+def https_app(config, app) -> Flask:
+    """An https-issuer instance on the same (emptied) database as ``app``."""
+    other = create_app({**config, "GATEHOUSE_ISSUER": ISSUER, "GATEHOUSE_TRUSTED_PROXIES": "1"})
+    with other.app_context():
+        catalogue.seed_defaults()
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_plain_http_to_an_https_issuer_is_refused_clearly(https_app):
+    creds = Factory(https_app).client()
+    response = https_app.test_client().post("/token", data=CC, headers=creds.basic)
+    body = assert_oauth_error(response, 400, "insecure_transport")
+    assert "https" in body["error_description"]
+
+
+def test_https_directly_or_through_a_trusted_proxy_is_served(https_app):
+    creds = Factory(https_app).client()
+    http = https_app.test_client()
+    direct = http.post("/token", data=CC, headers=creds.basic, base_url=ISSUER)
+    assert direct.status_code == 200, direct.json
+    proxied = http.post("/token", data=CC, headers=creds.basic | {"X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200, proxied.json
+
+
+def test_no_app_loosens_transport_for_the_whole_process(app):
+    """An http issuer is allowed per app; the process environment is left alone."""
+    assert "AUTHLIB_INSECURE_TRANSPORT" not in os.environ
