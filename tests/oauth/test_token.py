@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from app.models import AuditEvent, Client
 from app.security.secrets import checksum, is_well_formed
 from app.services import clients
 from app.services.actors import Actor
-from tests.conftest import ISSUER
+from tests.conftest import ISSUER, Credentials
 from tests.oauth.helpers import (
     CC,
     FORM,
@@ -533,3 +534,23 @@ def test_secret_placeholders_are_what_the_cases_claim(factory):
     assert is_well_formed(OTHER_SECRET) and is_well_formed(values[SECRET])
     assert not is_well_formed(values[BAD_CHECKSUM])
     assert not is_well_formed(values[NO_PREFIX])
+
+
+def test_secrets_never_reach_the_logs(http, factory, caplog):
+    """SPEC rule 8: not at DEBUG either, whether the secret is right, wrong or malformed."""
+    creds = factory.client()
+    wrong = factory.client().secret
+    caplog.set_level(logging.DEBUG)
+    ours = logging.getLogger("app")  # it does not propagate to the root logger caplog watches
+    ours.addHandler(caplog.handler)
+    level, ours.level = ours.level, logging.DEBUG
+    try:
+        for secret in (creds.secret, wrong, creds.secret[:-1] + "x"):
+            http.post("/token", data=CC, headers=Credentials(creds.client_id, secret).basic)
+            http.post("/token", data=CC | {"client_id": creds.client_id, "client_secret": secret})
+    finally:
+        ours.removeHandler(caplog.handler)
+        ours.level = level
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (creds.secret, wrong):
+        assert secret not in logged and secret[4:20] not in logged
