@@ -36,16 +36,16 @@ def test_help(command, clean_env, tmp_path):
         assert f"  {name}" in done.stdout, name
 
 
+def gatehouse(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
+    """The installed console script, run as a user would."""
+    return subprocess.run(
+        [str(GATEHOUSE), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_bad_config_stops_the_command(clean_env, tmp_path):
     clean_env["GATEHOUSE_TOKEN_TTL"] = "5"
-    done = subprocess.run(
-        [str(GATEHOUSE), "users", "list"],
-        cwd=tmp_path,
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = gatehouse(["users", "list"], clean_env, tmp_path)
     assert done.returncode != 0
     assert "GATEHOUSE_TOKEN_TTL" in done.stderr
     assert "Traceback" not in done.stderr
@@ -55,14 +55,7 @@ def test_bad_config_stops_the_command(clean_env, tmp_path):
 @pytest.mark.parametrize("args", [["users", "list"], ["clients", "list"], ["services", "list"]])
 def test_an_uninitialised_database_is_one_clear_line(clean_env, tmp_path, args):
     """SPEC §4: a database error is a one-line message naming it, not a traceback."""
-    done = subprocess.run(
-        [str(GATEHOUSE), *args],
-        cwd=tmp_path,
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = gatehouse(args, clean_env, tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "database error" in done.stderr and "gatehouse init" in done.stderr
