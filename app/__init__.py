@@ -15,10 +15,11 @@ from app import health
 from app.cli import register_cli
 from app.config import Settings, load_settings
 from app.console import init_console
-from app.extensions import csrf, db, migrate
+from app.extensions import db, migrate
 from app.handlers import register_error_handlers
 from app.logs import configure_logging
 from app.oauth import init_oauth
+from app.request import GatehouseRequest
 from app.services.client_state import ClientState
 from app.services.keys import KeyStore
 from app.services.ratelimit import LOGIN_LIMIT, LOGIN_WINDOW, FailureLimiter
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     settings = load_settings(test_config)
     configure_logging()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.request_class = GatehouseRequest
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
@@ -135,5 +137,3 @@ def _register_rooms(app: Flask) -> None:
     init_oauth(app)
     app.register_blueprint(health.bp)
     init_console(app)
-    # machine endpoints authenticate with client credentials, not cookies: no CSRF token
-    csrf.exempt(app.blueprints["oauth"])
