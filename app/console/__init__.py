@@ -12,8 +12,8 @@ from flask import Flask
 # the route modules register their views on ``bp`` when imported
 from app.console import audit_log, auth, errors, generate, people, tokens  # noqa: F401
 from app.console.blueprint import bp
-from app.console.security import configure_cookies, install_headers
-from app.extensions import csrf, login_manager
+from app.console.security import configure_cookies, install_csrf, install_headers
+from app.extensions import login_manager
 from app.services.runtime import EXTENSION as RUNTIME
 
 
@@ -22,7 +22,7 @@ def init_console(app: Flask) -> None:
     https = app.extensions[RUNTIME].settings.issuer.startswith("https://")
     configure_cookies(app, https)
     install_headers(app, https)
-    csrf.init_app(app)
+    install_csrf(app)
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
     login_manager.login_message = "Sign in to continue."

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, request
 
+from app.extensions import csrf
 from app.sessions import is_machine_path
 
 #: no inline script or style anywhere: every asset comes from /static
@@ -40,10 +41,33 @@ def configure_cookies(app: Flask, https: bool) -> None:
     )
 
 
+def install_csrf(app: Flask) -> None:
+    """CSRF on every request a browser session can make: everything but the machine paths.
+
+    Machine paths (``/token``, ``/api/`` …) never open a cookie session
+    (``app.sessions``), so a forged cross-site request carries nothing to abuse
+    there; they authenticate with client credentials. Deciding by path, with the
+    same list the session interface uses, replaces Flask-WTF's default hook and
+    its per-request exemption lookups (the hot paths' cost; Flask-WTF documents
+    ``WTF_CSRF_CHECK_DEFAULT = False`` with a hook of one's own for this). A new
+    page anywhere else is protected without anyone remembering to ask.
+    """
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def check_csrf() -> None:
+        # an unrouted request goes on to its 404, as with Flask-WTF's own hook
+        if not is_machine_path(request.path) and request.endpoint:
+            csrf.protect()
+
+
 def install_headers(app: Flask, https: bool) -> None:
     """Security headers on every page; JSON on machine paths gets only the ones that apply.
 
     Each header costs a scan of the response headers, and ``/token`` is a hot path.
+    They are set, not defaulted: no view sets its own, and a lookup of an absent
+    header makes werkzeug build an exception.
 
     ``Referrer-Policy: same-origin`` rather than ``no-referrer``: over https Flask-WTF
     checks that a form POST carries a same-site ``Referer`` (and with ``no-referrer``
@@ -65,5 +89,5 @@ def install_headers(app: Flask, https: bool) -> None:
     def secure(response: Response) -> Response:
         wanted = machine if is_machine_path(request.path) else headers
         for name, value in wanted.items():
-            response.headers.setdefault(name, value)
+            response.headers.set(name, value)
         return response

@@ -68,6 +68,30 @@ def test_forms_without_a_valid_csrf_token_are_refused(as_member, url, data):
     assert "No active tokens yet" in as_member.page("/tokens")  # nothing was created
 
 
+def _post_routes(app: Flask) -> list[str]:
+    """Every POST URL the app routes, with a made-up value in each variable part."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "POST" in (rule.methods or ()):
+            values = {name: "1" for name in rule.arguments}
+            urls.append(rule.build(values, append_unknown=False)[1])
+    return urls
+
+
+def test_every_post_route_outside_the_machine_paths_checks_csrf(as_admin, app):
+    """The check goes by path: a page added anywhere but the machine paths is covered."""
+    from app.sessions import is_machine_path
+
+    pages = [url for url in _post_routes(app) if not is_machine_path(url)]
+    assert "/login" in pages and "/tokens/new" in pages and "/tokens/1/revoke" in pages
+    for url in pages:
+        response = as_admin.http.post(url, data={"name": "x"})
+        assert response.status_code == 400, url
+        assert "The form could not be accepted" in response.get_data(as_text=True), url
+    machine = [url for url in _post_routes(app) if is_machine_path(url)]
+    assert {"/token", "/introspect", "/revoke"} <= set(machine)
+
+
 def test_a_token_from_another_session_is_refused(as_member, app, people):
     stranger = app.test_client()
     token = csrf_from(stranger.get("/login").get_data(as_text=True))
