@@ -31,6 +31,10 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+_EXACT = frozenset(MACHINE_PREFIXES)
+_BELOW = tuple(prefix.rstrip("/") + "/" for prefix in MACHINE_PREFIXES)
+
+
 def is_machine_path(path: str) -> bool:
     """``/token`` and ``/token/...`` but not the console's ``/tokens``: whole segments only."""
-    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in MACHINE_PREFIXES)
+    return path in _EXACT or path.startswith(_BELOW)

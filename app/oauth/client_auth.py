@@ -88,12 +88,12 @@ def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, 
 
 def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
-    address = flask_request.remote_addr or "unknown"
-    limiter = runtime().client_failures
     try:
         method, client_id, secret = _credentials(request, methods)
         caller = _verify(method, client_id, secret)
     except InvalidClient:
+        address = flask_request.remote_addr or "unknown"
+        limiter = runtime().client_failures
         retry_after = limiter.retry_after(address)  # this failure is beyond the limit
         limiter.record_failure(address)
         if retry_after:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -12,9 +14,22 @@ from flask import request as flask_request
 from app.oauth import client_auth
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from app.oauth.grants import ClientCredentialsGrant
-from app.services.runtime import settings
+from app.services.runtime import EXTENSION as RUNTIME
 
 EXTENSION = "gatehouse.oauth"
+
+
+class FormPayload(FlaskOAuth2Payload):
+    """Parameters from the form body only (AUTHLIB-NOTES 9).
+
+    Authlib's Flask payload reads ``request.values``, the query string merged into
+    the form. The OAuth views refuse any query string before Authlib runs, so the
+    merge could only ever hide one; it also costs a parse and a merged dict per request.
+    """
+
+    @property
+    def data(self):
+        return self._request.form
 
 
 class OAuthRequest(FlaskOAuth2Request):
@@ -24,25 +39,32 @@ class OAuthRequest(FlaskOAuth2Request):
     environment (``AUTHLIB_INSECURE_TRANSPORT``) allow it. Here the app decides:
     https always, plain http only when the issuer is (loopback, or explicitly
     allowed; SPEC §4). Behind a TLS-terminating proxy, ``GATEHOUSE_TRUSTED_PROXIES``
-    makes ``request.scheme`` the client's. Building the URI here also skips
-    werkzeug's ``request.url``, whose IRI conversion is costly on the hot path.
+    makes ``request.scheme`` the client's. The URI handed to Authlib is the
+    issuer's origin with the request path: one of four strings, whose parse
+    Authlib's ``urlsplit`` remembers, and no trust in the ``Host`` header.
     """
 
-    def __init__(self, request: Request) -> None:
-        if request.scheme != "https" and not settings().insecure_transport:
+    def __init__(self, request: Request, origin: str, plain_http: bool) -> None:
+        if request.scheme != "https" and not plain_http:
             raise InsecureTransportError(description="this server is served over https only")
-        uri = f"https://{request.host}{request.path}"  # the scheme is vetted above
-        OAuth2Request.__init__(self, request.method, uri, headers=request.headers)
+        OAuth2Request.__init__(self, request.method, origin + request.path, headers=request.headers)
         self._request = request
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = FormPayload(request)
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
     """Authlib's Flask server with Gatehouse's client authentication."""
 
+    def __init__(self, issuer: str, plain_http: bool) -> None:
+        super().__init__()
+        #: ``https://`` + the issuer's host: the scheme was vetted by the time Authlib looks
+        self.origin = "https://" + urlsplit(issuer).netloc
+        self.plain_http = plain_http
+
     def create_oauth2_request(self, request) -> OAuthRequest:
         # the request object itself, not the context-local proxy: Authlib reads it many times
-        return OAuthRequest(flask_request._get_current_object())
+        current = flask_request._get_current_object()
+        return OAuthRequest(current, self.origin, self.plain_http)
 
     def authenticate_client(self, request, methods, endpoint="token"):
         return client_auth.authenticate(request, methods)
@@ -56,7 +78,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
 
 def build_server(app: Flask) -> AuthorizationServer:
     """A fresh server for ``app`` with the one grant and two endpoints registered."""
-    server = AuthorizationServer()
+    config = app.extensions[RUNTIME].settings
+    server = AuthorizationServer(config.issuer, plain_http=config.insecure_transport)
     server.init_app(app)
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(IntrospectionEndpoint)

@@ -22,13 +22,14 @@ def _server() -> AuthorizationServer:
 
 def _check_form_request() -> None:
     """RFC 6749 §3.2 / §2.3.1: a form body, no query-string parameters, no repeats."""
-    if request.args:
+    current = request._get_current_object()  # one context lookup, not one per attribute
+    if current.query_string:
         raise invalid_request(
             "send parameters in the form body: a query string is refused (it may hold credentials)"
         )
-    if request.mimetype and request.mimetype != FORM:
-        raise invalid_request(f"the request body must be {FORM}, not {request.mimetype}")
-    for key, values in request.form.lists():
+    if current.environ.get("CONTENT_TYPE") != FORM and current.mimetype not in ("", FORM):
+        raise invalid_request(f"the request body must be {FORM}, not {current.mimetype}")
+    for key, values in current.form.lists():
         if len(values) > 1 and key not in REPEATABLE:
             raise invalid_request(f"the parameter {key} is repeated")
 

@@ -60,11 +60,12 @@ def audience_for(resources: list[str]) -> str:
 
 def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str, Any]:
     """Sign a token for ``client``; ``exp`` is capped by the client's expiry (SPEC rule 2)."""
+    state = runtime()
     now = int(time.time())
     client_end = int(client.valid_until.replace(tzinfo=UTC).timestamp())
-    exp = min(now + settings().token_ttl, client_end)
+    exp = min(now + state.settings.token_ttl, client_end)
     claims = {
-        "iss": settings().issuer,
+        "iss": state.settings.issuer,
         "sub": client.client_id,
         "client_id": client.client_id,
         "aud": audience,
@@ -74,7 +75,7 @@ def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str,
         "exp": exp,
         "jti": secrets.token_urlsafe(16),
     }
-    token = jwts.sign(claims, runtime().keys.signing_key())
+    token = jwts.sign(claims, state.keys.signing_key())
     return {
         "access_token": token,
         "token_type": "Bearer",
