@@ -47,7 +47,8 @@ class OAuthRequest(FlaskOAuth2Request):
     def __init__(self, request: Request, origin: str, plain_http: bool) -> None:
         if request.scheme != "https" and not plain_http:
             raise InsecureTransportError(description="this server is served over https only")
-        OAuth2Request.__init__(self, request.method, origin + request.path, headers=request.headers)
+        OAuth2Request.__init__(self, request.method, origin + request.path)
+        self.headers = request.headers  # after: Authlib's ``headers or {}`` would count them
         self._request = request
         self.payload = FormPayload(request)
 
