@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
-from flask import Flask, Request
+from flask import Flask, Request, Response
 from flask import request as flask_request
 
 from app.oauth import client_auth
@@ -66,6 +67,12 @@ class AuthorizationServer(FlaskAuthorizationServer):
         # the request object itself, not the context-local proxy: Authlib reads it many times
         current = flask_request._get_current_object()
         return OAuthRequest(current, self.origin, self.plain_http)
+
+    def handle_response(self, status_code, payload, headers) -> Response:
+        """Authlib's response, encoded by the standard library: Flask's JSON provider
+        (which Authlib calls) looks up the app twice and sorts the keys, per response."""
+        body = json.dumps(payload) if isinstance(payload, dict) else payload
+        return Response(body, status=status_code, headers=headers)
 
     def authenticate_client(self, request, methods, endpoint="token"):
         return client_auth.authenticate(request, methods)
