@@ -2,16 +2,19 @@
 
 For each database (SQLite, and PostgreSQL with ``--postgres URL`` or
 ``GATEHOUSE_BENCH_DATABASE_URL``) and each signing algorithm (RS256, ES256),
-in a fresh throwaway environment, one server at a time on 127.0.0.1:
+in a fresh throwaway environment, two servers on 127.0.0.1, loaded one at a time:
 
 1. the baseline (``bench.baseline`` under gunicorn, the settings of ``gatehouse serve``);
 2. Gatehouse (``python -m app serve``): ``POST /token`` (client credentials, HTTP
-   Basic), then ``POST /introspect`` of one token issued before the run.
+   Basic) and ``POST /introspect`` of one token issued before the runs.
 
 Each run is wrk with N connections and T threads for D seconds after a short
-warm-up. The table gives each rate as a share of the same block's baseline,
-next to the SPEC section 6 target. The numbers mean something only on an
-otherwise idle machine: the load average is printed before and after.
+warm-up, in rounds: baseline, /token, baseline, /introspect, R times. The
+table shows each scenario's median run and its rate as a share of the
+block's median baseline, next to the SPEC section 6 target, and the CPU the
+server's workers spent per request (the rest of the machine went to wrk and
+the kernel). The numbers mean something only on an otherwise idle machine:
+the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import load, report, servers
@@ -44,6 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
     parser.add_argument("--warmup", type=int, default=1, help="warm-up seconds per run (1)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved runs of each scenario; medians (3)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
@@ -71,13 +78,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for alg in args.algs:
         if alg not in ("RS256", "ES256", "EdDSA"):
             parser.error(f"unknown algorithm {alg}")
-    if args.duration < 1 or args.connections < 1 or args.threads < 1 or args.workers < 1:
-        parser.error("--duration, --connections, --threads and --workers must be at least 1")
+    if min(args.duration, args.connections, args.threads, args.workers, args.rounds) < 1:
+        parser.error(
+            "--duration, --connections, --threads, --workers and --rounds must be at least 1"
+        )
     if args.threads > args.connections:
         parser.error("--threads must not exceed --connections")
     if args.no_sqlite and not args.postgres:
         parser.error("--no-sqlite needs --postgres")
     return args
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One wrk run and the server CPU it cost."""
+
+    result: load.Result
+    cpu_us: float  # the server's workers, user + system, per request
+
+
+def typical(samples: list[Sample]) -> Sample:
+    """The run of median rate, carrying the errors of every run."""
+    ranked = sorted(samples, key=lambda sample: sample.result.rate)
+    middle = ranked[(len(ranked) - 1) // 2]
+    failed = [s.result for s in samples if s.result.errors]
+    result = replace(
+        middle.result,
+        non200=sum(r.non200 for r in failed),
+        socket_errors=sum(r.socket_errors for r in failed),
+        last_status=next((r.last_status for r in failed if r.last_status), 0),
+    )
+    return Sample(result, middle.cpu_us)
 
 
 class Bench:
@@ -87,82 +118,100 @@ class Bench:
         self.rows: list[Row] = []
         self.notes: list[str] = []
 
-    def warm_up(self, port: int, path: str, script: Path) -> None:
+    def measure(self, server: servers.Server, path: str, script: Path) -> Sample:
+        """A warm-up, then one timed wrk run against ``server``."""
         a = self.args
         if a.warmup > 0:
-            load.run(port, path, script, a.warmup, a.connections, a.threads)
-
-    def measure(self, port: int, path: str, script: Path) -> load.Result:
-        a = self.args
-        result = load.run(port, path, script, a.duration, a.connections, a.threads)
+            load.run(server.port, path, script, a.warmup, a.connections, a.threads)
+        cpu_before = server.worker_cpu_seconds()
+        result = load.run(server.port, path, script, a.duration, a.connections, a.threads)
+        cpu = server.worker_cpu_seconds() - cpu_before
         if a.verbose:
             print(f"--- wrk {path} ---\n{result.output}", file=sys.stderr)
-        return result
+        return Sample(result, cpu * 1e6 / result.requests if result.requests else 0.0)
 
     def block(self, database: Database, alg: str) -> None:
-        """Baseline, then /token and /introspect, for one database and algorithm."""
+        """Both servers up; baseline, /token, baseline, /introspect, ``--rounds`` times.
+
+        Interleaving keeps a drift in the machine's speed (a noisy VM) out of
+        the ratios: each scenario is compared with baseline runs made around it.
+        """
         a = self.args
         home = self.tmp / f"{database.label}-{alg}"
         home.mkdir()
         label = f"{database.label}/{alg}"
-        progress(f"{label}: baseline")
-
-        port = servers.free_port()
-        script = load.write_script(home / "baseline.lua", BASELINE_BODY, None)
-        with servers.serving(
-            servers.baseline_command(port, a.workers),
-            port,
-            home / "baseline.log",
-            lambda p: servers.request(p, "/", BASELINE_BODY)[0] == 200,
-            cwd=home,
-        ):
-            self.warm_up(port, "/", script)
-            base = self.measure(port, "/", script)
-        self.rows.append(Row("baseline", database.label, alg, base, base.rate))
-
         progress(f"{label}: gatehouse init, clients")
-        port = servers.free_port()
+        base_port, port = servers.free_port(), servers.free_port()
         try:
             env = Environment(home / "gatehouse", database, alg, port)
             env.prepare()
             assert env.client and env.introspector
-            with servers.serving(
-                env.serve_command(a.workers),
-                port,
-                home / "gatehouse.log",
-                lambda p: servers.request(p, "/readyz")[0] == 200,
-                env=env.env,
-                cwd=env.home,
-            ) as server:
-                token = servers.fetch_token(port, env.client)
-                servers.check_introspection(port, env.introspector, token)
-
-                progress(f"{label}: /token")
-                script = load.write_script(
-                    home / "token.lua", "grant_type=client_credentials", servers.basic(env.client)
-                )
-                self.warm_up(port, "/token", script)
-                before = server.worker_rss()
-                result = self.measure(port, "/token", script)
-                after = server.worker_rss()
-                self.rows.append(Row("/token", database.label, alg, result, base.rate))
-                self.notes.append(memory_note(label, before, after, result))
-
-                progress(f"{label}: /introspect")
-                script = load.write_script(
-                    home / "introspect.lua", f"token={token}", servers.basic(env.introspector)
-                )
-                self.warm_up(port, "/introspect", script)
-                result = self.measure(port, "/introspect", script)
-                self.rows.append(Row("/introspect", database.label, alg, result, base.rate))
+            with (
+                servers.serving(
+                    servers.baseline_command(base_port, a.workers),
+                    base_port,
+                    home / "baseline.log",
+                    lambda p: servers.request(p, "/", BASELINE_BODY)[0] == 200,
+                    cwd=home,
+                ) as baseline,
+                servers.serving(
+                    env.serve_command(a.workers),
+                    port,
+                    home / "gatehouse.log",
+                    lambda p: servers.request(p, "/readyz")[0] == 200,
+                    env=env.env,
+                    cwd=env.home,
+                ) as server,
+            ):
+                self.rounds(label, database, alg, env, baseline, server)
         finally:
             database.drop()
 
+    def rounds(
+        self,
+        label: str,
+        database: Database,
+        alg: str,
+        env: Environment,
+        baseline: servers.Server,
+        server: servers.Server,
+    ) -> None:
+        assert env.client and env.introspector
+        home = env.home.parent
+        token = servers.fetch_token(server.port, env.client)
+        servers.check_introspection(server.port, env.introspector, token)
+        scripts = {
+            "baseline": load.write_script(home / "baseline.lua", BASELINE_BODY, None),
+            "/token": load.write_script(
+                home / "token.lua", "grant_type=client_credentials", servers.basic(env.client)
+            ),
+            "/introspect": load.write_script(
+                home / "introspect.lua", f"token={token}", servers.basic(env.introspector)
+            ),
+        }
+        samples: dict[str, list[Sample]] = {name: [] for name in scripts}
+        rss_before: dict[int, int] = {}
+        for number in range(1, self.args.rounds + 1):
+            for scenario in ("/token", "/introspect"):
+                progress(f"{label}: round {number}/{self.args.rounds}: baseline, {scenario}")
+                samples["baseline"].append(self.measure(baseline, "/", scripts["baseline"]))
+                samples[scenario].append(self.measure(server, scenario, scripts[scenario]))
+                if not rss_before:  # every worker has served by now: memory from here on
+                    rss_before, counted = server.worker_rss(), 0
+                else:
+                    counted += samples[scenario][-1].result.requests
+        rss_after = server.worker_rss()
+        base = typical(samples["baseline"])
+        for scenario, runs in samples.items():
+            sample = typical(runs)
+            self.rows.append(
+                Row(scenario, database.label, alg, sample.result, base.result.rate, sample.cpu_us)
+            )
+        self.notes.append(memory_note(label, rss_before, rss_after, counted))
 
-def memory_note(
-    label: str, before: dict[int, int], after: dict[int, int], result: load.Result
-) -> str:
-    """One line: each worker's VmRSS before and after the /token run."""
+
+def memory_note(label: str, before: dict[int, int], after: dict[int, int], requests: int) -> str:
+    """One line: each worker's VmRSS after the first timed run and after the last."""
     parts = []
     for pid in sorted(before):
         if pid in after:
@@ -172,9 +221,8 @@ def memory_note(
             )
         else:
             parts.append(f"pid {pid} {before[pid] / 1024:.1f} MiB -> gone (worker restarted?)")
-    return f"memory {label}: worker VmRSS around {result.requests:,} /token requests: " + (
-        "; ".join(parts) or "no workers found"
-    )
+    counted = f"{requests:,} more /token and /introspect requests"
+    return f"memory {label}: worker VmRSS over {counted}: " + ("; ".join(parts) or "no workers")
 
 
 def progress(message: str) -> None:
@@ -199,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = report.load_average()
     settings = (
         f"gunicorn {args.workers} sync workers, 1 thread, 127.0.0.1; wrk -t{args.threads} "
-        f"-c{args.connections} -d{args.duration}s --latency (after {args.warmup} s warm-up)"
+        f"-c{args.connections} -d{args.duration}s --latency (after {args.warmup} s warm-up); "
+        f"{args.rounds} interleaved rounds, medians"
     )
     tmp = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
     bench = Bench(args, tmp)

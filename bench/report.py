@@ -58,6 +58,8 @@ class Row:
     alg: str
     result: Result
     baseline_rate: float
+    #: CPU seconds the server's workers spent per request, in microseconds
+    cpu_us: float
 
     @property
     def is_baseline(self) -> bool:
@@ -94,6 +96,7 @@ class Row:
             f"{r.p50_us / 1000:.1f}",
             f"{r.p99_us / 1000:.1f}",
             errors,
+            f"{self.cpu_us:.0f}",
             ratio,
             target,
             verdict,
@@ -108,11 +111,12 @@ HEADERS = [
     "p50 ms",
     "p99 ms",
     "errors",
+    "server us/req",
     "vs base",
     "target",
     "result",
 ]
-NUMERIC = {3, 4, 5, 6, 7}
+NUMERIC = {3, 4, 5, 6, 7, 8}
 
 
 def _first_line(command: list[str]) -> str:

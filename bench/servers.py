@@ -127,6 +127,17 @@ class Server:
                 found.append(int(entry.name))
         return sorted(found)
 
+    def worker_cpu_seconds(self) -> float:
+        """User plus system CPU time the workers have used so far."""
+        ticks = 0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def worker_rss(self) -> dict[int, int]:
         """VmRSS in KiB of each worker."""
         sizes = {}
