@@ -90,6 +90,12 @@ def test_every_post_route_outside_the_machine_paths_checks_csrf(as_admin, app):
         assert "The form could not be accepted" in response.get_data(as_text=True), url
     machine = [url for url in _post_routes(app) if is_machine_path(url)]
     assert {"/token", "/introspect", "/revoke"} <= set(machine)
+    # and no page of the console hides under a machine path, where it would go unchecked
+    assert not [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("console.") and is_machine_path(rule.rule)
+    ]
 
 
 def test_a_token_from_another_session_is_refused(as_member, app, people):
