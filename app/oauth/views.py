@@ -9,10 +9,10 @@ from app.oauth.client_auth import BASIC, BEARER
 from app.oauth.endpoints import require_introspect
 from app.oauth.errors import invalid_request, unsupported_grant_type
 from app.oauth.server import EXTENSION, AuthorizationServer
+from app.request import FORM
 from app.services import revocation_feed
 
 bp = Blueprint("oauth", __name__)
-FORM = "application/x-www-form-urlencoded"
 REPEATABLE = {"resource"}
 
 
@@ -27,7 +27,7 @@ def _check_form_request() -> None:
         raise invalid_request(
             "send parameters in the form body: a query string is refused (it may hold credentials)"
         )
-    if current.environ.get("CONTENT_TYPE") != FORM and current.mimetype not in ("", FORM):
+    if current.mimetype not in ("", FORM):
         raise invalid_request(f"the request body must be {FORM}, not {current.mimetype}")
     for key, values in current.form.lists():
         if len(values) > 1 and key not in REPEATABLE:
