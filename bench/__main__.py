@@ -145,7 +145,6 @@ class Bench:
         try:
             env = Environment(home / "gatehouse", database, alg, port)
             env.prepare()
-            assert env.client and env.introspector
             with (
                 servers.serving(
                     servers.baseline_command(base_port, a.workers),
@@ -163,13 +162,12 @@ class Bench:
                     cwd=env.home,
                 ) as server,
             ):
-                self.rounds(label, database, alg, env, baseline, server)
+                self.rounds(database, alg, env, baseline, server)
         finally:
             database.drop()
 
     def rounds(
         self,
-        label: str,
         database: Database,
         alg: str,
         env: Environment,
@@ -190,16 +188,14 @@ class Bench:
             ),
         }
         samples: dict[str, list[Sample]] = {name: [] for name in scripts}
-        rss_before: dict[int, int] = {}
-        for number in range(1, self.args.rounds + 1):
+        label, total = f"{database.label}/{alg}", self.args.rounds
+        for number in range(1, total + 1):
             for scenario in ("/token", "/introspect"):
-                progress(f"{label}: round {number}/{self.args.rounds}: baseline, {scenario}")
+                progress(f"{label}: round {number}/{total}: baseline, {scenario}")
                 samples["baseline"].append(self.measure(baseline, "/", scripts["baseline"]))
                 samples[scenario].append(self.measure(server, scenario, scripts[scenario]))
-                if not rss_before:  # every worker has served by now: memory from here on
-                    rss_before, counted = server.worker_rss(), 0
-                else:
-                    counted += samples[scenario][-1].result.requests
+                if number == 1 and scenario == "/token":
+                    rss_before = server.worker_rss()  # every worker has served: measure from here
         rss_after = server.worker_rss()
         base = typical(samples["baseline"])
         for scenario, runs in samples.items():
@@ -207,7 +203,8 @@ class Bench:
             self.rows.append(
                 Row(scenario, database.label, alg, sample.result, base.result.rate, sample.cpu_us)
             )
-        self.notes.append(memory_note(label, rss_before, rss_after, counted))
+        served = [s.result.requests for s in samples["/token"][1:] + samples["/introspect"]]
+        self.notes.append(memory_note(label, rss_before, rss_after, sum(served)))
 
 
 def memory_note(label: str, before: dict[int, int], after: dict[int, int], requests: int) -> str:

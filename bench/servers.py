@@ -113,29 +113,12 @@ class Server:
     def workers(self) -> list[int]:
         """The pids of the master's children (the gunicorn workers)."""
         master = self.process.pid
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The command name may hold spaces or parentheses: split after the last ")".
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == master:
-                found.append(int(entry.name))
-        return sorted(found)
+        pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+        return sorted(pid for pid in pids if (fields := _stat(pid)) and int(fields[1]) == master)
 
     def worker_cpu_seconds(self) -> float:
         """User plus system CPU time the workers have used so far."""
-        ticks = 0
-        for pid in self.workers():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        ticks = sum(int(f[11]) + int(f[12]) for pid in self.workers() if (f := _stat(pid)))
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def worker_rss(self) -> dict[int, int]:
@@ -162,6 +145,16 @@ class Server:
             self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             print(f"warning: server pid {self.process.pid} did not exit", file=sys.stderr)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, …), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces or parentheses: split after the last ")".
+    return stat.rsplit(")", 1)[1].split()
 
 
 @contextmanager
