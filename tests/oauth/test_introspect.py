@@ -203,6 +203,14 @@ def test_unknown_token_type_hint_is_a_clear_answer(http, factory):
         assert_oauth_error(response, 400, "unsupported_token_type")
 
 
+def test_a_body_that_is_not_utf8_is_invalid_request(http, factory):
+    spy = factory.introspector()
+    body = b"token=" + access_token(http, factory.client()).encode() + b"\xff"
+    headers = {**spy.basic, "Content-Type": "application/x-www-form-urlencoded"}
+    response = http.post("/introspect", data=body, headers=headers)
+    assert_oauth_error(response, 400, "invalid_request")
+
+
 def test_json_body_is_invalid_request(http, factory):
     spy = factory.introspector()
     response = http.post("/introspect", json={"token": "x"}, headers=spy.basic)

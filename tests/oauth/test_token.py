@@ -401,6 +401,8 @@ ERROR_CASES = [
           data={**CC, "resource": "javascript:alert(1)"}, headers=GOOD),
     _case("non-utf8-form-value", 400, "invalid_scope",
           body=b"grant_type=client_credentials&scope=%ff%fe%fd", ctype=FORM, headers=GOOD),
+    _case("non-utf8-form-body", 400, "invalid_request",
+          body=b"grant_type=client_credentials&scope=\xff\xfe", ctype=FORM, headers=GOOD),
     _case("nul-in-scope", 400, "invalid_scope", data={**CC, "scope": "jobs\x00"}, headers=GOOD),
 ]
 # fmt: on
@@ -554,3 +556,13 @@ def test_secrets_never_reach_the_logs(http, factory, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (creds.secret, wrong):
         assert secret not in logged and secret[4:20] not in logged
+
+
+def test_the_host_header_changes_nothing_in_the_token(http, factory):
+    """``iss`` and ``aud`` are the configured issuer whatever ``Host`` the request names."""
+    creds = factory.client()
+    for host in ("evil.example", "127.0.0.1:9", "[::1]", "UPPER.example"):
+        response = http.post("/token", data=CC, headers={**creds.basic, "Host": host})
+        assert response.status_code == 200, (host, response.json)
+        claims = jwt.decode(response.json["access_token"], options={"verify_signature": False})
+        assert claims["iss"] == ISSUER and claims["aud"] == ISSUER, host
