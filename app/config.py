@@ -1,7 +1,10 @@
 """Settings from ``GATEHOUSE_*`` variables (and a ``.env`` file), validated once.
 
-``load_settings`` is the only reader of the environment. A bad value raises
-``ConfigError`` naming the variable, which stops start-up.
+``read_environment`` is the only reader of the process environment and of
+``.env``; ``load_settings`` validates a mapping of variables. A test passes its
+own mapping, which is then the whole configuration: nothing of the developer's
+environment leaks in. A bad value raises ``ConfigError`` naming the variable,
+which stops start-up.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from argon2 import Parameters, profiles
 from dotenv import dotenv_values
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 SIGNING_ALGS = ("RS256", "ES256", "EdDSA")
+#: argon2-cffi's named parameter sets; ``cheapest`` exists for test suites only
+ARGON2_PROFILES = {
+    "rfc_9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc_9106_high_memory": profiles.RFC_9106_HIGH_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
 
 
 class ConfigError(ValueError):
@@ -46,6 +56,8 @@ class Settings:
     admin_email: str | None
     admin_password: str | None
     auth_failures_per_minute: int
+    #: argon2id cost of people's passwords (``GATEHOUSE_ARGON2_PROFILE``)
+    argon2: Parameters
 
     @property
     def insecure_transport(self) -> bool:
@@ -143,11 +155,24 @@ def _resources(env: Mapping[str, str], audience: str) -> tuple[str, ...]:
     return items
 
 
-def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
-    """Read ``GATEHOUSE_*`` from the environment, ``.env`` and ``overrides`` (tests)."""
-    env: dict[str, str] = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+def _argon2(env: Mapping[str, str]) -> Parameters:
+    name = env.get("GATEHOUSE_ARGON2_PROFILE", "").strip().lower() or "rfc_9106_low_memory"
+    if name not in ARGON2_PROFILES:
+        raise ConfigError(f"GATEHOUSE_ARGON2_PROFILE must be one of {', '.join(ARGON2_PROFILES)}")
+    return ARGON2_PROFILES[name]
+
+
+def read_environment() -> dict[str, str]:
+    """The variables of a real start: ``.env`` in the working directory, then the environment."""
+    env = {k: v for k, v in dotenv_values(".env").items() if v is not None}
     env.update(os.environ)
-    env.update({k: str(v) for k, v in (overrides or {}).items()})
+    return env
+
+
+def load_settings(variables: Mapping[str, object] | None = None) -> Settings:
+    """Validate ``variables`` (default: ``read_environment()``); they are the whole config."""
+    source = read_environment() if variables is None else variables
+    env = {k: str(v) for k, v in source.items()}
 
     instance_dir = Path(env.get("GATEHOUSE_INSTANCE_DIR") or "instance").absolute()
     allow_insecure = _bool(env, "GATEHOUSE_ALLOW_INSECURE_HTTP")
@@ -186,4 +211,5 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         admin_email=env.get("GATEHOUSE_ADMIN_EMAIL") or None,
         admin_password=env.get("GATEHOUSE_ADMIN_PASSWORD") or None,
         auth_failures_per_minute=_int(env, "GATEHOUSE_AUTH_FAILURES_PER_MINUTE", 60, 1, 100000),
+        argon2=_argon2(env),
     )

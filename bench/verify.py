@@ -28,7 +28,7 @@ from typing import Any
 
 from app.resource import Verifier
 from app.security import jwts
-from app.security.keys import KeyPair, generate_private_key
+from app.security.key_pairs import KeyPair, generate_private_key
 
 TARGET = 10_000
 CLIENT_ID = "bench-client"

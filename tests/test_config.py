@@ -44,14 +44,27 @@ def test_defaults(bare):
 
 def test_dotenv_in_the_working_directory_is_read(bare):
     (bare / ".env").write_text("GATEHOUSE_TOKEN_TTL=120\nGATEHOUSE_MAX_ACTIVE_CLIENTS=3\n")
-    settings = load_settings({})
+    settings = load_settings()
     assert (settings.token_ttl, settings.max_active_clients) == (120, 3)
 
 
 def test_environment_beats_dotenv(bare, monkeypatch):
     (bare / ".env").write_text("GATEHOUSE_TOKEN_TTL=120\n")
     monkeypatch.setenv("GATEHOUSE_TOKEN_TTL", "300")
-    assert load_settings({}).token_ttl == 300
+    assert load_settings().token_ttl == 300
+
+
+def test_a_test_configuration_is_the_whole_configuration(bare, monkeypatch):
+    """Neither the environment nor ``.env`` reaches an app built from a test configuration."""
+    (bare / ".env").write_text("GATEHOUSE_TOKEN_TTL=120\n")
+    monkeypatch.setenv("GATEHOUSE_SMTP_URL", "smtp://mail.example.com")
+    monkeypatch.setenv("GATEHOUSE_REDIS_URL", "redis://cache.example.com")
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", "postgresql://db.example.com/prod")
+    settings = load_settings({"GATEHOUSE_MAX_ACTIVE_CLIENTS": "3"})
+    assert settings.max_active_clients == 3
+    assert settings.token_ttl == 600
+    assert (settings.smtp_url, settings.redis_url) == (None, None)
+    assert settings.database_url.startswith("sqlite:///")
 
 
 def test_audience_and_resources_follow_the_issuer(bare):
@@ -157,4 +170,4 @@ def test_a_bad_value_stops_create_app_naming_the_variable(bare, name, value):
 def test_a_bad_value_in_the_environment_is_caught_too(bare, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
-        load_settings({})
+        load_settings()

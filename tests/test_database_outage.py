@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.services import catalogue, clients, users
+from app.services import catalogue, clients, days, users
 from app.services.actors import Actor
 from tests.conftest import Credentials
 
@@ -72,7 +72,7 @@ def _client(app: Flask) -> Credentials:
             owner_email="owner@example.com",
             name="c",
             scopes=["jobs"],
-            expires_on=clients.today(),
+            expires_on=days.today(),
         )
         return Credentials(issued.client.client_id, issued.secret)
 

@@ -24,10 +24,10 @@ from flask import Flask
 
 from app.resource import InsufficientScope, InvalidToken, Unavailable, Verifier, require_scope
 from app.security import jwts
-from app.security.keys import KeyPair, generate_private_key
+from app.security.key_pairs import KeyPair, generate_private_key
 from app.services import clients
 from app.services.actors import Actor
-from app.services.keys import KeyStore
+from app.services.signing_keys import KeyStore
 from tests.conftest import Credentials, Factory
 from tests.live.calls import access_token, jwt_header
 from tests.live.server import LiveServer, free_port, running_server, server_env

@@ -1,4 +1,11 @@
-"""The ``gatehouse`` command: a Flask CLI group of thin commands over ``app.services``."""
+"""The ``gatehouse`` command: thin click commands over ``app.services``.
+
+A plain click group rather than Flask's ``FlaskGroup``: users see Gatehouse's
+commands only, not Flask's development ``run``, ``shell``, ``routes``, the
+migration tool's ``db`` or ``--app``/``--debug`` (``gatehouse init`` migrates).
+Commands reach the app through Flask's ``ScriptInfo`` and ``with_appcontext``,
+so a test runner can hand them its own app.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,14 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 
+from app import create_app
 from app.cli import clients, keys, mail, serve, setup, users
 from app.config import ConfigError
 
 
-def _create_app():
-    from app import create_app
-
+def _create_app() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
@@ -22,12 +28,20 @@ def _create_app():
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class GatehouseGroup(click.Group):
+    """Builds the app from the environment when a command first needs it."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.group(cls=GatehouseGroup)
 def cli() -> None:
     """Gatehouse: OAuth 2.0 client-credentials server for system integrations."""
 
 
-COMMANDS = (
+for command in (
     setup.init,
     serve.serve,
     users.users,
@@ -36,15 +50,8 @@ COMMANDS = (
     keys.keys,
     mail.worker,
     mail.mail,
-)
-for command in COMMANDS:
+):
     cli.add_command(command)
-
-
-def register_cli(app: Flask) -> None:
-    """Also offer the commands on ``app.cli`` (``flask --app app …`` and the test runner)."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
 
 
 def main() -> None:

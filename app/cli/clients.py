@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.cli.output import domain_errors, emit, json_option, split_list
+from app.services import client_queries
 from app.services import clients as client_service
 from app.services.actors import Actor
 
@@ -68,8 +69,8 @@ def _created_text(record: dict) -> str:
 @domain_errors
 def list_clients(owner: str | None, status: str, as_json: bool) -> None:
     """List clients."""
-    found = client_service.list_clients(Actor.cli(), owner=owner, status=status)
-    records = [client_service.describe(client) for client in found]
+    found = client_queries.list_clients(Actor.cli(), owner=owner, status=status)
+    records = [client_queries.describe(client) for client in found]
     emit(records, as_json, _list_text)
 
 
@@ -91,7 +92,7 @@ def _list_text(records: list[dict]) -> str:
 def revoke(client_id: str, as_json: bool) -> None:
     """Revoke a client and every token it ever got (permanent)."""
     client, already = client_service.revoke_client(Actor.cli(), client_id)
-    record = client_service.describe(client) | {"already_revoked": already}
+    record = client_queries.describe(client) | {"already_revoked": already}
     emit(
         record,
         as_json,

@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.cli.output import domain_errors, emit, json_option
-from app.services.keys import KeyInfo
 from app.services.runtime import runtime, settings
+from app.services.signing_keys import KeyInfo
 
 
 def _key(info: KeyInfo) -> dict:

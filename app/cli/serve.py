@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from app import create_app
 from app.cli.output import domain_errors
 from app.logs import JsonFormatter
 from app.services.runtime import runtime
@@ -36,8 +37,6 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from app import create_app
-
         return create_app()
 
 

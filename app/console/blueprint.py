@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, request, url_for
 
-from app.services import clients
+from app.services import client_queries
 
 bp = Blueprint("console", __name__)
 
@@ -33,7 +33,7 @@ def moment(value: datetime | None) -> str:
 
 @bp.app_template_global("status_of")
 def status_of(client) -> str:
-    return clients.status_of(client)
+    return client_queries.status_of(client)
 
 
 @bp.app_template_global("page_url")

@@ -14,7 +14,7 @@ from app.console.errors import attach
 from app.console.forms import GenerateForm, RotateForm
 from app.console.pickers import choices, owner_choices, service_options
 from app.errors import DomainError
-from app.services import clients, days
+from app.services import client_queries, clients, days
 from app.services.actors import Actor
 from app.services.runtime import settings
 
@@ -81,7 +81,7 @@ def generate():
 def rotate(client_id: str):
     """Choose a grace period, then get a new secret (shown once)."""
     who = actor()
-    client = clients.find_client(who, client_id)
+    client = client_queries.find_client(who, client_id)
     form = RotateForm()
     status = 200 if not form.is_submitted() else 400
     if form.validate_on_submit():
@@ -104,7 +104,7 @@ def rotate(client_id: str):
 @login_required
 def secret(client_id: str):
     """The new secret, rendered once: a reload or the back button finds it gone (410)."""
-    client = clients.find_client(actor(), client_id)
+    client = client_queries.find_client(actor(), client_id)
     shown = reveal.take(client_id)
     return render_template(
         "console/tokens/secret.html", client=client, shown=shown

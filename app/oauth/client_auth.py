@@ -17,8 +17,8 @@ from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from flask import request as flask_request
 
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
-from app.services import tokens
-from app.services.client_state import ClientSnapshot
+from app.services import access_tokens
+from app.services.client_cache import ClientSnapshot
 from app.services.runtime import runtime
 
 BASIC, POST, BEARER = "client_secret_basic", "client_secret_post", "bearer"
@@ -106,7 +106,7 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
 def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
     state = runtime().clients
     if method == BEARER:
-        claims = tokens.verify(secret)
+        claims = access_tokens.verify(secret)
         snapshot = state.get(claims["client_id"]) if claims else None
         if snapshot is None:
             raise InvalidClient("the bearer token is invalid, expired or revoked", "Bearer")

@@ -15,11 +15,11 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 
 from app.oauth.client_auth import BASIC, BEARER, POST, OAuthClient
 from app.oauth.errors import InsufficientScope, UnsupportedTokenType, invalid_request
-from app.services import tokens
+from app.services import access_tokens
 
 
 class VerifiedToken(dict):
-    """Claims of a token that ``tokens.verify`` found valid now."""
+    """Claims of a token that ``access_tokens.verify`` found valid now."""
 
     def is_expired(self) -> bool:
         return False
@@ -32,7 +32,7 @@ class VerifiedToken(dict):
 
 
 def _query_token(token_string: str, token_type_hint: str | None) -> VerifiedToken | None:
-    claims = tokens.verify(token_string)
+    claims = access_tokens.verify(token_string)
     return VerifiedToken(claims) if claims else None
 
 
@@ -70,7 +70,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         return True  # any holder of ``introspect`` may introspect any token
 
     def introspect_token(self, token: VerifiedToken) -> dict[str, Any]:
-        return tokens.introspection_payload(token)
+        return access_tokens.introspection_payload(token)
 
 
 class RevocationEndpoint(_RevocationEndpoint):
@@ -92,4 +92,4 @@ class RevocationEndpoint(_RevocationEndpoint):
             ) from None
 
     def revoke_token(self, token: VerifiedToken, request) -> None:
-        tokens.deny(token)
+        access_tokens.deny(token)

@@ -7,7 +7,7 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from app.oauth.client_auth import BASIC, POST
 from app.oauth.errors import InvalidTarget, safe
-from app.services import tokens
+from app.services import access_tokens
 from app.services.runtime import runtime
 
 
@@ -19,16 +19,17 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     def validate_requested_scope(self) -> None:
         """Runs after client authentication: resolve the scopes and audience of the token."""
         try:
-            self.scopes = tokens.granted_scopes(self.client.snapshot, self.request.payload.scope)
-        except tokens.InvalidScope as exc:
+            requested = self.request.payload.scope
+            self.scopes = access_tokens.granted_scopes(self.client.snapshot, requested)
+        except access_tokens.InvalidScope as exc:
             raise InvalidScopeError(description=safe(exc.message)) from None
         try:
-            self.audience = tokens.audience_for(self.request.form.getlist("resource"))
-        except tokens.InvalidTarget as exc:
+            self.audience = access_tokens.audience_for(self.request.form.getlist("resource"))
+        except access_tokens.InvalidTarget as exc:
             raise InvalidTarget(description=safe(exc.message)) from None
 
     def create_token_response(self):
         """RFC 6749 §5.1: the token response, ``Cache-Control: no-store``; nothing stored."""
-        token = tokens.issue(self.client.snapshot, self.scopes, self.audience)
-        runtime().clients.touch(self.client.client_id)
+        token = access_tokens.issue(self.client.snapshot, self.scopes, self.audience)
+        runtime().usage.touch(self.client.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER

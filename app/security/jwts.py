@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from app.security.keys import KeyPair
+from app.security.key_pairs import KeyPair
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 TOKEN_TYPES = ("at+jwt", "application/at+jwt")

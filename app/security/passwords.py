@@ -1,31 +1,41 @@
 """Passwords of people: argon2id via argon2-cffi (never used for client secrets)."""
 
+from __future__ import annotations
+
 import functools
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
-_hasher = PasswordHasher()
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when the user is unknown, so timing does not reveal who exists.
+class Passwords:
+    """Hashes and checks passwords with one app's argon2id parameters.
 
-    Made on first use, not at import: an argon2 hash costs every CLI call and worker ~0.1 s.
+    A stored hash records the parameters it was made with, so a hash made under
+    other parameters (an earlier setting) still verifies.
     """
-    return _hasher.hash("gatehouse-dummy-password")
 
+    def __init__(self, parameters: Parameters) -> None:
+        self._hasher = PasswordHasher.from_parameters(parameters)
 
-def hash_password(password: str) -> str:
-    """Argon2id hash of a password."""
-    return _hasher.hash(password)
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user is unknown, so timing does not reveal who exists.
 
+        Made on first use, not at start-up: an argon2 hash costs every CLI call ~0.1 s.
+        """
+        return self._hasher.hash("gatehouse-dummy-password")
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; spends the same time when there is no hash."""
-    try:
-        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        """Argon2id hash of a password."""
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when ``password`` matches; spends the same time when there is no hash."""
+        try:
+            matched = self._hasher.verify(stored_hash or self._dummy_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return matched and stored_hash is not None

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Service
 from app.services import audit
 from app.services.actors import Actor
+from app.services.transaction import transaction
 
 SYSTEM_SCOPES = {
     "introspect": "may call /introspect and read /revocations",
@@ -64,19 +65,20 @@ def add_service(actor: Actor, key: str, name: str) -> Service:
         raise InvalidInput(f"'{key}' is a reserved system scope", {"key": "reserved"})
     if not name or len(name) > 200:
         raise InvalidInput("service name must be 1-200 characters", {"name": "invalid"})
-    if db.session.get(Service, key) is not None:
-        raise Conflict(f"service '{key}' already exists", {"key": "duplicate"})
-    service = Service(key=key, name=name)
-    db.session.add(service)
-    audit.record(actor, "service.add", key, name=name)
-    db.session.commit()
+    duplicate = f"service '{key}' already exists"
+    with transaction(conflict=duplicate):
+        if db.session.get(Service, key) is not None:
+            raise Conflict(duplicate, {"key": "duplicate"})
+        service = Service(key=key, name=name)
+        db.session.add(service)
+        audit.record(actor, "service.add", key, name=name)
     return service
 
 
 def seed_defaults() -> int:
     """Create the default catalogue entries that are missing; return how many were added."""
-    existing = service_keys()
-    missing = [Service(key=k, name=n) for k, n in DEFAULT_SERVICES if k not in existing]
-    db.session.add_all(missing)
-    db.session.commit()
+    with transaction():
+        existing = service_keys()
+        missing = [Service(key=k, name=n) for k, n in DEFAULT_SERVICES if k not in existing]
+        db.session.add_all(missing)
     return len(missing)

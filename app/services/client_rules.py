@@ -1,16 +1,25 @@
-"""The rules a client must satisfy (SPEC rules 1-4), checked before anything is written."""
+"""The rules a new or edited client must satisfy, checked before anything is written.
+
+Owner: members create only for themselves. Name: required, at most 100
+characters, unique among the owner's active clients. Expiry: not in the past,
+at most ``GATEHOUSE_MAX_CLIENT_DAYS`` ahead. Scopes: known ones; system scopes
+only from admins; members only the services they hold. Cap: at most
+``GATEHOUSE_MAX_ACTIVE_CLIENTS`` active clients per owner, even under
+concurrent creations.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import func, select, update
 
 from app.errors import Conflict, Forbidden, InvalidInput, LimitReached
 from app.extensions import db
 from app.models import Client, User
-from app.services import catalogue, users
+from app.models.types import utcnow
+from app.services import catalogue, users, validity
 from app.services.actors import Actor
 from app.services.days import parse_day, today
 from app.services.runtime import settings
@@ -18,10 +27,6 @@ from app.services.runtime import settings
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def active_clause(on: date) -> ColumnElement[bool]:
-    return and_(Client.revoked_at.is_(None), Client.expires_on >= on)
 
 
 def parse_expiry(value: str | date) -> date:
@@ -130,12 +135,12 @@ def lock_owner(owner: User) -> None:
 
 
 def check_name_free(owner: User, name: str, exclude: int | None = None) -> None:
-    """SPEC rule 3: names are unique among the owner's active clients, case-insensitively.
+    """Names are unique among the owner's active clients, case-insensitively.
 
     Compared in Python with ``casefold``: SQLite's ``lower()`` folds ASCII only, and an
     owner has at most a few dozen active clients.
     """
-    query = select(Client.name).where(Client.owner_id == owner.id, active_clause(today()))
+    query = select(Client.name).where(Client.owner_id == owner.id, validity.active_clause(utcnow()))
     if exclude is not None:
         query = query.where(Client.id != exclude)
     if name.casefold() in {taken.casefold() for taken in db.session.scalars(query)}:
@@ -149,7 +154,7 @@ def check_cap(owner: User) -> None:
     count = db.session.scalar(
         select(func.count())
         .select_from(Client)
-        .where(Client.owner_id == owner.id, active_clause(today()))
+        .where(Client.owner_id == owner.id, validity.active_clause(utcnow()))
     )
     if count >= cap:
         raise LimitReached(

@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Client, ClientReminder, OutboxMessage, Service, User
 from app.models.outbox import REMINDER_KINDS
@@ -26,6 +26,7 @@ from app.models.types import utcnow
 from app.services.actors import Actor
 from app.services.catalogue import SYSTEM_SCOPES
 from app.services.runtime import settings
+from app.services.transaction import transaction
 
 EVENTS = ("created", "revoked", "secret_rotated")
 SUBJECTS = {
@@ -91,23 +92,20 @@ def queue_reminder(client_id: str, kind: str, now: datetime | None = None) -> bo
     The ``client_reminders`` primary key ``(client_id, kind)`` is the guard: when
     two workers race, the second insert fails (PostgreSQL waits for the first
     transaction, then reports the duplicate; SQLite serialises writers), this
-    transaction rolls back whole, and the caller goes on with the next client.
+    transaction rolls back whole (a ``Conflict``), and the caller goes on with the
+    next client.
     """
     if kind not in REMINDER_KINDS:
         raise ValueError(f"unknown reminder kind {kind!r}")
     now = now or utcnow()
-    client = db.session.scalars(select(Client).where(Client.client_id == client_id)).one()
     try:
-        db.session.add(ClientReminder(client_id=client_id, kind=kind, queued_at=now))
-        db.session.flush()
-        _queue(client, kind, SYSTEM_ACTOR, now)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        with transaction():
+            client = db.session.scalars(select(Client).where(Client.client_id == client_id)).one()
+            db.session.add(ClientReminder(client_id=client_id, kind=kind, queued_at=now))
+            db.session.flush()
+            _queue(client, kind, SYSTEM_ACTOR, now)
+    except Conflict:
         return False
-    except BaseException:
-        db.session.rollback()
-        raise
     return True
 
 

@@ -24,6 +24,7 @@ from app.models.outbox import STATUSES
 from app.models.types import utcnow
 from app.services import audit
 from app.services.actors import Actor
+from app.services.transaction import transaction
 
 #: how long a claim holds: far above a batch of sends at the transport's timeout
 LEASE = timedelta(minutes=10)
@@ -70,15 +71,15 @@ def claim_due(worker: str, now: datetime | None = None, limit: int = 20) -> list
     now = now or utcnow()
     claimed: list[int] = []
     for _ in range(5):  # when another worker took every candidate, look again
-        candidates = list(
-            db.session.scalars(
-                select(OutboxMessage.id)
-                .where(_due(now))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(limit - len(claimed))
+        with transaction():
+            candidates = list(
+                db.session.scalars(
+                    select(OutboxMessage.id)
+                    .where(_due(now))
+                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                    .limit(limit - len(claimed))
+                )
             )
-        )
-        db.session.commit()
         if not candidates:
             break
         for message_id in candidates:
@@ -88,22 +89,21 @@ def claim_due(worker: str, now: datetime | None = None, limit: int = 20) -> list
             break
     if not claimed:
         return []
-    rows = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
-    )
-    outgoing = [_detach(row) for row in rows]
-    db.session.commit()
-    return outgoing
+    with transaction():
+        rows = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        )
+        return [_detach(row) for row in rows]
 
 
 def _claim(message_id: int, worker: str, now: datetime) -> bool:
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _due(now))
-        .values(claimed_by=worker, claimed_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with transaction():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _due(now))
+            .values(claimed_by=worker, claimed_until=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount == 1
 
 
@@ -124,19 +124,19 @@ def _detach(row: OutboxMessage) -> Outgoing:
 def mark_sent(message_id: int, now: datetime | None = None) -> None:
     """Record a delivery (the last error, if any, is kept as history)."""
     now = now or utcnow()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
-        .values(
-            status="sent",
-            sent_at=now,
-            attempts=OutboxMessage.attempts + 1,
-            claimed_by=None,
-            claimed_until=None,
+    with transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                claimed_by=None,
+                claimed_until=None,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
 
 
 def mark_failed(
@@ -144,17 +144,17 @@ def mark_failed(
 ) -> OutboxMessage:
     """Record a failed attempt: retry after the backoff, or give up (``failed``)."""
     now = now or utcnow()
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
-        raise NotFound(f"no message {message_id}")
-    message.attempts += 1
-    message.last_error = error[:ERROR_MAX]
-    message.claimed_by = message.claimed_until = None
-    if permanent or message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
-    else:
-        message.next_attempt_at = now + backoff(message.attempts)
-    db.session.commit()
+    with transaction():
+        message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        message.attempts += 1
+        message.last_error = error[:ERROR_MAX]
+        message.claimed_by = message.claimed_until = None
+        if permanent or message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+        else:
+            message.next_attempt_at = now + backoff(message.attempts)
     return message
 
 
@@ -175,15 +175,15 @@ def list_messages(
 def retry_message(actor: Actor, message_id: int, now: datetime | None = None) -> OutboxMessage:
     """Queue a failed (or waiting) message for the next worker pass, with fresh attempts."""
     now = now or utcnow()
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound(f"no message {message_id}")
-    if message.status == "sent":
-        raise Conflict(f"message {message_id} was already sent at {_iso(message.sent_at)}")
-    message.status, message.attempts, message.next_attempt_at = "queued", 0, now
-    message.claimed_by = message.claimed_until = None
-    audit.record(actor, "mail.retry", message.client_id, message=message_id)
-    db.session.commit()
+    with transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        if message.status == "sent":
+            raise Conflict(f"message {message_id} was already sent at {_iso(message.sent_at)}")
+        message.status, message.attempts, message.next_attempt_at = "queued", 0, now
+        message.claimed_by = message.claimed_until = None
+        audit.record(actor, "mail.retry", message.client_id, message=message_id)
     return message
 
 
@@ -212,10 +212,10 @@ def release(message_ids: list[int]) -> None:
     """Give back claimed messages not attempted (a worker stopping mid-batch)."""
     if not message_ids:
         return
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "queued")
-        .values(claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "queued")
+            .values(claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,20 +1,27 @@
 """Per-app runtime state the services share: settings, keys, caches, limiters.
 
-Built once in ``create_app`` and kept in ``app.extensions["gatehouse"]`` (tests
-build many apps, so nothing of this lives in a module global).
+Built once by ``create_app`` (``app.factory``) and kept in
+``app.extensions["gatehouse"]``: tests build many apps, so nothing of this
+lives in a module global. This module imports none of the classes it holds
+(they import it to reach the current app's state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from app.config import Settings
-from app.services.cache import TTLCache
-from app.services.client_state import ClientState
-from app.services.keys import KeyStore
-from app.services.ratelimit import FailureLimiter
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.security.passwords import Passwords
+    from app.services.cache import TTLCache
+    from app.services.client_cache import ClientCache
+    from app.services.denylist import Denylist
+    from app.services.ratelimit import FailureLimiter
+    from app.services.signing_keys import KeyStore
+    from app.services.usage import UsageRecorder
 
 EXTENSION = "gatehouse"
 
@@ -23,12 +30,15 @@ EXTENSION = "gatehouse"
 class Runtime:
     settings: Settings
     keys: KeyStore
-    clients: ClientState
+    passwords: Passwords
+    clients: ClientCache
+    denylist: Denylist
+    usage: UsageRecorder
     #: failed client authentications per address; failed sign-ins per email and address
     client_failures: FailureLimiter
     login_failures: FailureLimiter
     #: token string -> (key generation, claims) of tokens whose signature checked out
-    verified: TTLCache = field(default_factory=lambda: TTLCache(ttl=300, max_entries=10_000))
+    verified: TTLCache
 
 
 def runtime() -> Runtime:

@@ -1,4 +1,8 @@
-"""People: administrators and members, their passwords and the services they hold."""
+"""People: administrators and members, their passwords and the services they hold.
+
+A leaf of the domain layer: it knows nothing of clients. Deactivating a user,
+which also revokes their clients, is ``offboarding.deactivate_user``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from sqlalchemy import func, select
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Service, User
-from app.security.passwords import MIN_LENGTH, hash_password, verify_password
+from app.security.passwords import MIN_LENGTH
 from app.services import audit
 from app.services.actors import Actor
+from app.services.runtime import runtime
+from app.services.transaction import transaction
 
 ROLES = ("admin", "member")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$|^[^@\s]{1,64}@localhost$")
@@ -61,18 +67,19 @@ def create_user(
     """Add a user; without a password they cannot sign in until an admin sets one."""
     email = normalise_email(email)
     _validate(email, name, role, password)
-    if db.session.scalars(select(User).where(User.email == email)).first():
-        raise Conflict(f"a user with email {email} already exists", {"email": "duplicate"})
-    user = User(
-        email=email,
-        name=name.strip(),
-        role=role,
-        password_hash=hash_password(password) if password else None,
-        services=_services(services or []),
-    )
-    db.session.add(user)
-    audit.record(actor, "user.create", email, role=role, services=sorted(services or []))
-    db.session.commit()
+    duplicate = f"a user with email {email} already exists"
+    with transaction(conflict=duplicate):
+        if db.session.scalars(select(User).where(User.email == email)).first():
+            raise Conflict(duplicate, {"email": "duplicate"})
+        user = User(
+            email=email,
+            name=name.strip(),
+            role=role,
+            password_hash=runtime().passwords.hash(password) if password else None,
+            services=_services(services or []),
+        )
+        db.session.add(user)
+        audit.record(actor, "user.create", email, role=role, services=sorted(services or []))
     return user
 
 
@@ -115,11 +122,12 @@ def authenticate(email: str, password: str) -> User | None:
     An unknown, deactivated or password-less user costs the same argon2 time as a
     wrong password, so the answer does not reveal who exists.
     """
+    passwords = runtime().passwords
     user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
     if user is None or not user.active:
-        verify_password(None, password)  # spend the same time as for a real user
+        passwords.verify(None, password)  # spend the same time as for a real user
         return None
-    return user if verify_password(user.password_hash, password) else None
+    return user if passwords.verify(user.password_hash, password) else None
 
 
 def get_by_id(user_id: int) -> User:
@@ -144,32 +152,23 @@ def _require_admin(actor: Actor) -> None:
 def set_password(actor: Actor, email: str, password: str) -> User:
     """Set a user's password (admins); the user's other console sessions stop working."""
     _require_admin(actor)
-    user = get_by_email(email)
     _check_password(password)
-    user.password_hash = hash_password(password)
-    audit.record(actor, "user.set_password", user.email)
-    db.session.commit()
+    with transaction():
+        user = get_by_email(email)
+        user.password_hash = runtime().passwords.hash(password)
+        audit.record(actor, "user.set_password", user.email)
     return user
 
 
-def deactivate_user(actor: Actor, email: str) -> tuple[User, int]:
-    """Deactivate a user and revoke their active clients; returns ``(user, revoked count)``.
-
-    One transaction: the user is switched off and every client revoked (with its audit
-    entry, revocation event and mail) together, or nothing happens.
-    """
-    from app.services import clients  # imported here: clients imports this module
-
+def deactivate(actor: Actor, email: str) -> User:
+    """Switch a user off (admins; never oneself). Only ``offboarding`` calls this, in the
+    transaction that also revokes the user's clients."""
     _require_admin(actor)
-    user = get_by_email(email)
-    if actor.user is not None and actor.user.id == user.id:
-        raise Forbidden("you cannot deactivate your own account", {"email": "self"})
-    if user.active:
-        user.active = False
-        audit.record(actor, "user.deactivate", user.email)
-    try:
-        revoked = clients.revoke_all_of(actor, user)
-    except BaseException:
-        db.session.rollback()
-        raise
-    return user, revoked
+    with transaction():
+        user = get_by_email(email)
+        if actor.user is not None and actor.user.id == user.id:
+            raise Forbidden("you cannot deactivate your own account", {"email": "self"})
+        if user.active:
+            user.active = False
+            audit.record(actor, "user.deactivate", user.email)
+    return user

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.console.conftest import use_cheap_argon2
+from tests.helpers import PASSWORD, clean_environment
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -34,7 +34,6 @@ ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -84,13 +83,13 @@ def server(database_url: str, session_key_dir: Path, tmp_path_factory) -> Iterat
     shutil.copytree(session_key_dir, root / "keys")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "GATEHOUSE_DATABASE_URL": database_url,
-        "GATEHOUSE_KEYS_DIR": str(root / "keys"),
-        "GATEHOUSE_INSTANCE_DIR": str(root / "instance"),
-        "GATEHOUSE_ISSUER": url,
-        "GATEHOUSE_SECRET_KEY": "browser-test-session-key",
-    }
+    env = clean_environment(
+        GATEHOUSE_DATABASE_URL=database_url,
+        GATEHOUSE_KEYS_DIR=root / "keys",
+        GATEHOUSE_INSTANCE_DIR=root / "instance",
+        GATEHOUSE_ISSUER=url,
+        GATEHOUSE_SECRET_KEY="browser-test-session-key",
+    )
     log = root / "server.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
@@ -159,12 +158,6 @@ def page(browser, server: Server, watch: Watch) -> Iterator[object]:
         context.close()
     csp = [error for error in watch.errors if "Content Security Policy" in error]
     assert not csp, csp
-
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Users made by the factory get cheap argon2id hashes (the server verifies them for real)."""
-    use_cheap_argon2(monkeypatch)
 
 
 def shot(page, name: str, full_page: bool = True) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +10,7 @@ import jwt
 import pytest
 
 from tests.cli.helpers import as_json, dump_table, execute, failed, ok, row_counts
+from tests.helpers import basic_auth
 
 SECRET = re.compile(r"^gts_[0-9A-Za-z]{43}[0-9A-Za-z]{6}$")
 OWNER = "rep@example.com"
@@ -69,11 +69,8 @@ def create(gh, owner):
 
 
 def token(http, client_id: str, secret: str):
-    raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     return http.post(
-        "/token",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {raw}"},
+        "/token", data={"grant_type": "client_credentials"}, headers=basic_auth(client_id, secret)
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import clean_environment
 
 GATEHOUSE = Path(sys.executable).parent / "gatehouse"
 COMMANDS = ("init", "serve", "worker", "users", "services", "clients", "keys")
@@ -16,10 +17,9 @@ COMMANDS = ("init", "serve", "worker", "users", "services", "clients", "keys")
 @pytest.fixture
 def clean_env(tmp_path) -> dict[str, str]:
     """The environment without GATEHOUSE_* settings, state kept in tmp_path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "FLASK_"))}
-    env["GATEHOUSE_INSTANCE_DIR"] = str(tmp_path / "instance")
-    env["GATEHOUSE_KEYS_DIR"] = str(tmp_path / "keys")
-    return env
+    return clean_environment(
+        GATEHOUSE_INSTANCE_DIR=tmp_path / "instance", GATEHOUSE_KEYS_DIR=tmp_path / "keys"
+    )
 
 
 @pytest.mark.parametrize(

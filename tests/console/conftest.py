@@ -7,21 +7,15 @@ from a rendered form, the way a browser submits it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app.security import passwords
+from tests.helpers import ADMIN, MEMBER, PASSWORD
 
-PASSWORD = "correct horse battery staple"
-ADMIN = "admin@example.com"
-MEMBER = "rep@example.com"
-OTHER = "other@example.com"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -73,29 +67,6 @@ class Console:
         return self.post("/tokens/new", data)
 
 
-def use_cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real argon2id with the smallest cost: default parameters take ~0.6 s a hash here.
-
-    A hash records its parameters, so verification is the real code path.
-    """
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
-    dummy = getattr(passwords, "_dummy_hash", None)
-    if dummy is not None and hasattr(dummy, "cache_clear"):
-        dummy.cache_clear()  # remade with the cheap hasher, forgotten again at teardown
-    if hasattr(passwords, "_DUMMY_HASH"):
-        monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("gatehouse-dummy-password"))
-
-
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    use_cheap_argon2(monkeypatch)
-    yield
-    dummy = getattr(passwords, "_dummy_hash", None)
-    if dummy is not None and hasattr(dummy, "cache_clear"):
-        dummy.cache_clear()
-
-
 @pytest.fixture
 def app(app: Flask) -> Flask:
     app.config["WTF_CSRF_ENABLED"] = True
@@ -105,15 +76,6 @@ def app(app: Flask) -> Flask:
 @pytest.fixture
 def console(http: FlaskClient) -> Console:
     return Console(http)
-
-
-@pytest.fixture
-def people(factory) -> dict[str, str]:
-    """An admin, a member holding jobs and candidates, and another member."""
-    factory.user(ADMIN, role="admin", services=[], password=PASSWORD)
-    factory.user(MEMBER, role="member", services=["jobs", "candidates"], password=PASSWORD)
-    factory.user(OTHER, role="member", services=["jobs"], password=PASSWORD)
-    return {"admin": ADMIN, "member": MEMBER, "other": OTHER}
 
 
 @pytest.fixture

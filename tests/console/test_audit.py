@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.console.conftest import ADMIN, MEMBER, OTHER
+from tests.helpers import ADMIN, MEMBER, OTHER
 
 
 def rows(html: str) -> int:

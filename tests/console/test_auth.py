@@ -8,10 +8,11 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.services import users
+from app.services import offboarding, users
 from app.services.actors import Actor
 from app.services.ratelimit import LOGIN_WINDOW
-from tests.console.conftest import ADMIN, MEMBER, PASSWORD, Console
+from tests.console.conftest import Console
+from tests.helpers import ADMIN, MEMBER, PASSWORD
 
 PAGES = ["/", "/tokens", "/tokens/new", "/tokens/abc", "/users", "/users/new", "/audit"]
 
@@ -72,7 +73,7 @@ def test_empty_fields_are_named(console, people):
 
 def test_a_deactivated_user_cannot_sign_in(console, people, app):
     with app.app_context():
-        users.deactivate_user(Actor.cli(), MEMBER)
+        offboarding.deactivate_user(Actor.cli(), MEMBER)
     response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
     assert response.status_code == 401
 
@@ -126,7 +127,7 @@ def test_a_new_password_ends_older_sessions(as_member, app):
 
 def test_deactivation_ends_the_session(as_member, app):
     with app.app_context():
-        users.deactivate_user(Actor.cli(), MEMBER)
+        offboarding.deactivate_user(Actor.cli(), MEMBER)
     assert as_member.get("/tokens").status_code == 302
 
 

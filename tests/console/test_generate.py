@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.console.conftest import ADMIN, MEMBER, OTHER, in_days
+from tests.console.conftest import in_days
+from tests.helpers import ADMIN, MEMBER, OTHER
 
 SECRET = re.compile(r"gts_[0-9A-Za-z]{49}")
 

@@ -9,7 +9,8 @@ from flask import Flask
 
 from app import create_app
 from app.extensions import db
-from tests.console.conftest import MEMBER, PASSWORD, csrf_from
+from tests.console.conftest import csrf_from
+from tests.helpers import MEMBER, PASSWORD
 
 SCRIPT = '<script>alert("x")</script>'
 IMG = "<img src=x onerror=alert(1)>"
@@ -80,7 +81,7 @@ def _post_routes(app: Flask) -> list[str]:
 
 def test_every_post_route_outside_the_machine_paths_checks_csrf(as_admin, app):
     """The check goes by path: a page added anywhere but the machine paths is covered."""
-    from app.sessions import is_machine_path
+    from app.http_policy import is_machine_path
 
     pages = [url for url in _post_routes(app) if not is_machine_path(url)]
     assert "/login" in pages and "/tokens/new" in pages and "/tokens/1/revoke" in pages

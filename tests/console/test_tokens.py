@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.mail import worker
-from tests.console.conftest import ADMIN, MEMBER, OTHER
+from tests.helpers import ADMIN, MEMBER, OTHER
 
 ROW_LINK = re.compile(r'<td data-label="Name"><a href="/tokens/([^"]+)">([^<]*)</a>')
 

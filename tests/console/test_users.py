@@ -7,7 +7,8 @@ import re
 import pytest
 
 from app.services import users
-from tests.console.conftest import ADMIN, MEMBER, OTHER, Console
+from tests.console.conftest import Console
+from tests.helpers import ADMIN, MEMBER, OTHER
 
 
 def user_id(app, email: str) -> int:

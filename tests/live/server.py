@@ -22,6 +22,8 @@ from pathlib import Path
 
 import requests
 
+from tests.helpers import clean_environment
+
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 60.0
@@ -38,16 +40,14 @@ def server_env(
     database_url: str, keys_dir: Path, instance_dir: Path, issuer: str, **extra: str
 ) -> dict[str, str]:
     """The environment of a server or CLI process: ours, and no stray GATEHOUSE_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update(
+    return clean_environment(
         GATEHOUSE_DATABASE_URL=database_url,
-        GATEHOUSE_KEYS_DIR=str(keys_dir),
-        GATEHOUSE_INSTANCE_DIR=str(instance_dir),
+        GATEHOUSE_KEYS_DIR=keys_dir,
+        GATEHOUSE_INSTANCE_DIR=instance_dir,
         GATEHOUSE_ISSUER=issuer,
         PYTHONUNBUFFERED="1",
         **extra,
     )
-    return env
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -17,11 +17,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from click.testing import Result
 from flask import Flask
 
 from app import create_app
-from app.cli import cli
 from app.extensions import db
 
 
@@ -126,16 +124,6 @@ def smtp() -> Iterator[SmtpServer]:
 def config(config: dict[str, object], smtp: SmtpServer) -> dict[str, object]:
     """The test app delivers to the ``smtp`` server."""
     return {**config, "GATEHOUSE_SMTP_URL": smtp.url}
-
-
-@pytest.fixture
-def gh(runner) -> Callable[..., Result]:
-    """``gh("mail", "list", "--json")`` runs ``gatehouse mail list --json`` on the test app."""
-
-    def invoke(*args: object) -> Result:
-        return runner.invoke(cli, args=[str(arg) for arg in args])
-
-    return invoke
 
 
 @pytest.fixture

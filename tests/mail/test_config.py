@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
@@ -11,6 +13,7 @@ from app.cli import cli
 from app.config import ConfigError
 from app.mail.transport import SmtpTransport
 from app.mail.worker import run_once
+from tests.helpers import clean_environment
 from tests.mail.conftest import SmtpServer
 from tests.mail.helpers import later, outbox
 
@@ -32,8 +35,8 @@ def test_a_malformed_smtp_url_stops_create_app(config, url):
 
 def test_a_malformed_smtp_url_stops_the_cli(config):
     """The real entry point (not the test app): start-up reads the environment and stops."""
-    env = {key: str(value) for key, value in config.items()}
-    env["GATEHOUSE_SMTP_URL"] = "smtp//mail.example.com"
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GATEHOUSE_")}
+    env.update(clean_environment(**{**config, "GATEHOUSE_SMTP_URL": "smtp//mail.example.com"}))
     result = CliRunner().invoke(cli, ["worker", "--once"], env=env)
     assert result.exit_code != 0
     assert "GATEHOUSE_SMTP_URL" in result.stderr

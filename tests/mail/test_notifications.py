@@ -13,15 +13,9 @@ from app.mail.worker import run_once
 from app.services import clients, users
 from app.services.actors import Actor
 from tests.conftest import ISSUER
+from tests.helpers import ADMIN
+from tests.helpers import MEMBER as REP
 from tests.mail.helpers import as_json, create_as, outbox, today
-
-ADMIN, REP = "admin@example.com", "rep@example.com"
-
-
-@pytest.fixture
-def people(factory) -> None:
-    factory.user(ADMIN, role="admin")
-    factory.user(REP, services=["jobs", "candidates"])
 
 
 def test_creation_mail_reaches_owner_and_creator_without_the_secret(app, people, smtp, gh):

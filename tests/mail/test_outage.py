@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 from app.mail.worker import run_once
-from app.services import clients
+from app.services import client_queries
 from app.services.actors import Actor
 from app.services.outbox_delivery import BACKOFF_CAP_SECONDS, backoff
 from tests.mail.conftest import SmtpServer
@@ -112,6 +112,6 @@ def test_the_change_commits_even_with_no_smtp_at_all(app, factory, smtp: SmtpSer
     smtp.stop()
     creds = factory.client(owner=REP, name="Still created")
     with app.app_context():
-        client = clients.find_client(Actor.cli(), creds.client_id)
+        client = client_queries.find_client(Actor.cli(), creds.client_id)
         assert client.name == "Still created"
     assert [m["status"] for m in outbox(app)] == ["queued"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.mail.worker import run_once
+from tests.helpers import clean_environment
 from tests.mail.conftest import SmtpServer
 from tests.mail.helpers import later, outbox, run_together
 
@@ -44,10 +44,7 @@ def test_two_worker_threads_send_each_message_once(app, make_app, factory, smtp)
 
 
 def _env(config: dict[str, object], **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update({k: str(v) for k, v in config.items()})
-    env.update(extra)
-    return env
+    return clean_environment(**config, **extra)
 
 
 def test_two_worker_processes_send_each_message_once(app, config, factory, smtp, tmp_path: Path):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Client
 from app.security import jwts
-from app.security.keys import KeyPair, generate_private_key
+from app.security.key_pairs import KeyPair, generate_private_key
 from tests.conftest import ISSUER, Credentials
 
 FORM = "application/x-www-form-urlencoded"
@@ -49,12 +49,6 @@ def b64url(data: bytes) -> str:
 
 def b64url_json(value: dict[str, Any]) -> str:
     return b64url(json.dumps(value, separators=(",", ":")).encode())
-
-
-def basic_header(raw: bytes | str) -> dict[str, str]:
-    """``Authorization: Basic base64(raw)`` for any raw bytes, well-formed or not."""
-    data = raw.encode() if isinstance(raw, str) else raw
-    return {"Authorization": "Basic " + base64.b64encode(data).decode("ascii")}
 
 
 def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,8 +7,9 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.security.secrets import generate_client_id, generate_secret
-from app.services.keys import KeyStore
-from tests.oauth.helpers import CC, basic_header
+from app.services.signing_keys import KeyStore
+from tests.helpers import basic_header
+from tests.oauth.helpers import CC
 
 
 def test_healthz(http):

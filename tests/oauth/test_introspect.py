@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.security import jwts
-from app.security.keys import KeyPair
+from app.security.key_pairs import KeyPair
 from app.services import clients
 from app.services.actors import Actor
 from tests.conftest import ISSUER, Credentials

@@ -8,11 +8,11 @@ import jwt
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
-from app.security.keys import KeyPair, generate_private_key, to_pem
+from app.security.key_pairs import KeyPair, generate_private_key, to_pem
 from app.services import catalogue
 from app.services.actors import Actor
 from app.services.catalogue import DEFAULT_SERVICES, SYSTEM_SCOPES
-from app.services.keys import KeyStore
+from app.services.signing_keys import KeyStore
 from tests.conftest import ISSUER
 from tests.oauth.helpers import (
     CC,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import RevocationEvent, RevokedToken
-from app.security.keys import KeyPair
+from app.security.key_pairs import KeyPair
 from app.services import clients
 from app.services.actors import Actor
 from tests.conftest import Credentials

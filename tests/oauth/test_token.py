@@ -18,12 +18,12 @@ from app.security.secrets import checksum, is_well_formed
 from app.services import clients
 from app.services.actors import Actor
 from tests.conftest import ISSUER, Credentials
+from tests.helpers import basic_header
 from tests.oauth.helpers import (
     CC,
     FORM,
     access_token,
     assert_oauth_error,
-    basic_header,
     introspect,
     is_active,
     request_token,
@@ -255,14 +255,6 @@ def test_tokens_are_not_stored_and_use_is_recorded(app, http, factory):
 
 
 # -- errors: RFC 6749 §5.2 and SPEC §7 ------------------------------------------------
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _basic(raw: bytes | str) -> dict[str, str]:
-    return {"Authorization": "Basic " + _b64(raw.encode() if isinstance(raw, str) else raw)}
-
-
 def _auth(value: str) -> dict[str, str]:
     return {"Authorization": value}
 
@@ -311,13 +303,13 @@ ERROR_CASES = [
     _case("basic-truncated-base64", 401, "invalid_client", data=CC,
           headers=_auth("Basic YWJjZA=")),
     _case("basic-no-colon", 401, "invalid_client", data=CC,
-          headers=_basic(b"justaclientid")),
+          headers=basic_header(b"justaclientid")),
     _case("basic-empty-secret", 401, "invalid_client", data=CC,
-          headers=_basic(f"{ID}:")),
+          headers=basic_header(f"{ID}:")),
     _case("basic-empty-id", 401, "invalid_client", data=CC,
-          headers=_basic(f":{SECRET}")),
+          headers=basic_header(f":{SECRET}")),
     _case("basic-non-utf8", 401, "invalid_client", data=CC,
-          headers=_basic(b"\xff\xfe\xfd:\xc3\x28")),
+          headers=basic_header(b"\xff\xfe\xfd:\xc3\x28")),
     _case("basic-latin1-in-header", 401, "invalid_client", data=CC,
           headers=_auth("Basic \xff\xfe")),
     _case("basic-scheme-only", 401, "invalid_client", data=CC,
@@ -337,15 +329,15 @@ ERROR_CASES = [
           data={**CC, "client_id": ID, "client_secret": SECRET}, headers=GOOD),
     # wrong credentials
     _case("unknown-client", 401, "invalid_client", data=CC,
-          headers=_basic(f"{UNKNOWN_CLIENT_ID}:{OTHER_SECRET}")),
+          headers=basic_header(f"{UNKNOWN_CLIENT_ID}:{OTHER_SECRET}")),
     _case("wrong-secret", 401, "invalid_client", data=CC,
-          headers=_basic(f"{ID}:{OTHER_SECRET}")),
+          headers=basic_header(f"{ID}:{OTHER_SECRET}")),
     _case("wrong-secret-post", 401, "invalid_client",
           data={**CC, "client_id": ID, "client_secret": OTHER_SECRET}),
     _case("secret-bad-checksum", 401, "invalid_client", data=CC,
-          headers=_basic(f"{ID}:{BAD_CHECKSUM}")),
+          headers=basic_header(f"{ID}:{BAD_CHECKSUM}")),
     _case("secret-without-prefix", 401, "invalid_client", data=CC,
-          headers=_basic(f"{ID}:{NO_PREFIX}")),
+          headers=basic_header(f"{ID}:{NO_PREFIX}")),
     # not a form body
     _case("json-body", 400, "invalid_request", body=json.dumps(CC), ctype="application/json",
           headers=GOOD),
@@ -376,7 +368,7 @@ ERROR_CASES = [
     _case("long-client-id-post", 401, "invalid_client",
           data={**CC, "client_id": "c" * 10_000, "client_secret": SECRET}),
     _case("long-client-id-basic", 401, "invalid_client", data=CC,
-          headers=_basic(b"c" * 10_000 + b":" + SECRET.encode())),
+          headers=basic_header(b"c" * 10_000 + b":" + SECRET.encode())),
     _case("long-secret", 401, "invalid_client",
           data={**CC, "client_id": ID, "client_secret": "gts_" + "s" * 10_000}),
     _case("long-scope", 400, "invalid_scope", data={**CC, "scope": "s" * 10_000}, headers=GOOD),
@@ -434,7 +426,7 @@ def _refill_basic(headers: dict[str, str], creds) -> dict[str, str]:
     except ValueError:
         return headers
     filled = _fill(raw, creds)
-    return headers if filled == raw else {"Authorization": "Basic " + _b64(filled)}
+    return headers if filled == raw else basic_header(filled)
 
 
 def _send(http, creds, spec):

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from app.security import jwts
-from app.security.keys import KeyPair, generate_private_key
+from app.security.key_pairs import KeyPair, generate_private_key
 
 ISSUER = "https://issuer.example"
 

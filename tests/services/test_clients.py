@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -19,24 +18,15 @@ from app.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
 from app.extensions import db
 from app.models import AuditEvent, Client
 from app.security.secrets import hash_secret
-from app.services import clients, users
+from app.services import client_queries, clients, users
 from app.services.actors import Actor
+from tests.helpers import ADMIN, MEMBER, OTHER, clean_environment
 
-MEMBER = "rep@example.com"
-OTHER = "other@example.com"
-ADMIN = "boss@example.com"
 REPO = Path(__file__).resolve().parents[2]
 
 
 def soon(days: int = 30) -> date:
     return datetime.now(UTC).date() + timedelta(days=days)
-
-
-@pytest.fixture
-def people(factory):
-    factory.user(MEMBER, role="member", services=["jobs", "candidates"])
-    factory.user(OTHER, role="member", services=["jobs", "employees"])
-    factory.user(ADMIN, role="admin", services=[])
 
 
 @pytest.fixture
@@ -172,7 +162,7 @@ def test_member_cannot_reach_another_members_client(ctx):
     theirs = create(person(OTHER)).client.client_id
     intruder = person(MEMBER)
     with pytest.raises(NotFound):
-        clients.find_client(intruder, theirs)
+        client_queries.find_client(intruder, theirs)
     with pytest.raises(NotFound):
         clients.revoke_client(intruder, theirs)
     with pytest.raises(NotFound):
@@ -181,15 +171,15 @@ def test_member_cannot_reach_another_members_client(ctx):
         clients.update_client(intruder, theirs, name="hijacked")
     # the same message as for an id that does not exist: existence is not revealed
     with pytest.raises(NotFound) as missing:
-        clients.find_client(intruder, "x" * 24)
+        client_queries.find_client(intruder, "x" * 24)
     with pytest.raises(NotFound) as hidden:
-        clients.find_client(intruder, theirs)
+        client_queries.find_client(intruder, theirs)
     assert hidden.value.message.replace(theirs, "ID") == missing.value.message.replace(
         "x" * 24, "ID"
     )
-    assert clients.list_clients(intruder, status="all") == []
+    assert client_queries.list_clients(intruder, status="all") == []
     db.session.expire_all()
-    client = clients.find_client(Actor.cli(), theirs)
+    client = client_queries.find_client(Actor.cli(), theirs)
     assert (client.name, client.revoked_at) == ("payroll sync", None)
 
 
@@ -197,8 +187,8 @@ def test_member_sees_and_manages_their_own(ctx):
     mine = create(person(MEMBER)).client.client_id
     create(person(OTHER))
     me = person(MEMBER)
-    assert [c.client_id for c in clients.list_clients(me)] == [mine]
-    assert clients.find_client(me, mine).client_id == mine
+    assert [c.client_id for c in client_queries.list_clients(me)] == [mine]
+    assert client_queries.find_client(me, mine).client_id == mine
     assert clients.rotate_secret(me, mine, 0).client.client_id == mine
     client, already = clients.revoke_client(me, mine)
     assert (client.revoked_by, already) == (MEMBER, False)
@@ -207,8 +197,8 @@ def test_member_sees_and_manages_their_own(ctx):
 def test_admin_reaches_anyones_client(ctx):
     theirs = create(person(OTHER)).client.client_id
     admin = person(ADMIN)
-    assert clients.find_client(admin, theirs).owner.email == OTHER
-    assert len(clients.list_clients(admin)) == 1
+    assert client_queries.find_client(admin, theirs).owner.email == OTHER
+    assert len(client_queries.list_clients(admin)) == 1
     assert clients.rotate_secret(admin, theirs, 30).previous_valid_until is not None
     client, already = clients.revoke_client(admin, theirs)
     assert (client.revoked_by, already) == (ADMIN, False)
@@ -243,7 +233,7 @@ def test_renaming_onto_an_active_name_is_refused(ctx):
     with pytest.raises(Conflict):
         clients.update_client(Actor.cli(), other, name="  payroll sync ")
     db.session.rollback()
-    assert clients.find_client(Actor.cli(), other).name == "Reports"
+    assert client_queries.find_client(Actor.cli(), other).name == "Reports"
 
 
 def test_name_and_description_limits(ctx):
@@ -428,9 +418,7 @@ WORKER = textwrap.dedent(
 
 
 def test_cap_holds_across_processes(app, config, people, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update({k: str(v) for k, v in config.items()})
-    env["PYTHONPATH"] = str(REPO)
+    env = clean_environment(**config, PYTHONPATH=REPO)
     ready = tmp_path / "ready"
     ready.mkdir()
     processes = 4

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import Unavailable
 from app.extensions import db
-from app.sessions import is_machine_path
+from app.http_policy import is_machine_path
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _unavailable(message: str):
     return response
 
 
-def register_error_handlers(app: Flask) -> None:
+def register(app: Flask) -> None:
     """JSON for HTTP errors; a database outage becomes 503 and heals by itself (pool pre-ping)."""
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -11,7 +11,7 @@ from app.console.forms import PasswordForm, UserForm
 from app.console.pickers import catalogue_options, choices
 from app.errors import DomainError
 from app.models import User
-from app.services import clients, users
+from app.services import client_queries, offboarding, users
 
 
 @bp.get("/users")
@@ -48,7 +48,7 @@ def new_person():
 
 
 def _active_tokens(person: User) -> int:
-    return len(clients.list_clients(actor(), owner=person.email, status="active"))
+    return len(client_queries.list_clients(actor(), owner=person.email, status="active"))
 
 
 @bp.get("/users/<int:user_id>")
@@ -95,7 +95,7 @@ def deactivate(user_id: int):
     error = None
     if request.method == "POST":
         try:
-            _, revoked = users.deactivate_user(actor(), someone.email)
+            _, revoked = offboarding.deactivate_user(actor(), someone.email)
         except DomainError as err:
             error = err.message
         else:

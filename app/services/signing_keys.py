@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.errors import Unavailable
-from app.security.keys import KeyPair, generate_private_key, load_pem, to_pem
+from app.security.key_pairs import KeyPair, generate_private_key, load_pem, to_pem
 
 log = logging.getLogger(__name__)
 KID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"

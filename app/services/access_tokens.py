@@ -14,16 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import RevokedToken
 from app.models.types import utcnow
 from app.security import jwts
 from app.services import revocation_feed
-from app.services.client_state import ClientSnapshot
+from app.services.client_cache import ClientSnapshot
 from app.services.runtime import runtime, settings
+from app.services.transaction import transaction
 
 
 class InvalidScope(InvalidInput):
@@ -101,7 +101,9 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
     """
     state = runtime()
     state.keys.refresh()
-    generation = state.keys.generation  # read before verifying: a reload meanwhile misses
+    # Read the generation before verifying: if the keys are reloaded while this request
+    # verifies, the result is stored under the older generation and is not reused after.
+    generation = state.keys.generation
     cached = state.verified.peek(token)
     if cached is not None and cached[0] == generation:
         claims = cached[1]
@@ -122,15 +124,15 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
 
 
 def _still_valid(claims: dict[str, Any]) -> bool:
-    state = runtime().clients
-    client = state.get(claims["client_id"])
+    state = runtime()
+    client = state.clients.get(claims["client_id"])
     if client is None or not client.is_active(utcnow()):
         return False
     if client.not_before and claims["iat"] < int(client.not_before.replace(tzinfo=UTC).timestamp()):
         return False
     if not set(claims["scope"].split()) <= set(client.scopes):
         return False
-    return not state.is_denied(claims["jti"])
+    return claims["jti"] not in state.denylist
 
 
 def introspection_payload(claims: dict[str, Any]) -> dict[str, Any]:
@@ -142,14 +144,13 @@ def introspection_payload(claims: dict[str, Any]) -> dict[str, Any]:
 def deny(claims: dict[str, Any]) -> None:
     """RFC 7009: put one verified token on the denylist until it would expire anyway."""
     jti, client_id = claims["jti"], claims["client_id"]
-    now = utcnow()
-    db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
-    if db.session.get(RevokedToken, jti) is None:
-        expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
-        db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
-        revocation_feed.add_event("token", client_id, jti=jti)
     try:
-        db.session.commit()
-    except IntegrityError:  # revoked by a simultaneous request: the outcome is the same
-        db.session.rollback()
-    runtime().clients.deny(jti)
+        with transaction():
+            db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+            if db.session.get(RevokedToken, jti) is None:
+                expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
+                db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
+                revocation_feed.add_event("token", client_id, jti=jti)
+    except Conflict:
+        pass  # revoked by a simultaneous request: the outcome is the same
+    runtime().denylist.add(jti)

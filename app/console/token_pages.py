@@ -12,7 +12,7 @@ from app.console.forms import RotateForm, TokenDetailsForm
 from app.console.pickers import choices, service_names, service_options
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.models import Client
-from app.services import clients, outbox_delivery, users
+from app.services import client_queries, clients, outbox_delivery, users
 
 PER_PAGE = 20
 TABS = ("active", "inactive")
@@ -30,7 +30,7 @@ def tokens():
     owner = request.args.get("owner", "").strip() if who.is_admin else ""
     page, error = None, None
     try:
-        page = clients.page_clients(
+        page = client_queries.page_clients(
             who,
             owner=owner or None,
             status=status,
@@ -79,7 +79,7 @@ def render_token(client: Client, form: TokenDetailsForm | None = None, status: i
 @login_required
 def token(client_id: str):
     """One token (404 when it is not the person's to see)."""
-    return render_token(clients.find_client(actor(), client_id))
+    return render_token(client_queries.find_client(actor(), client_id))
 
 
 @bp.post("/tokens/<client_id>")
@@ -87,7 +87,7 @@ def token(client_id: str):
 def edit_token(client_id: str):
     """Save name, description and services; scopes are sent only when they changed."""
     who = actor()
-    client = clients.find_client(who, client_id)
+    client = client_queries.find_client(who, client_id)
     form = _details_form(client, formdata=True)
     status = 400
     if form.validate_on_submit():
@@ -113,7 +113,7 @@ def edit_token(client_id: str):
 def revoke_token(client_id: str):
     """Ask first; on POST revoke for good and show the token's page."""
     who = actor()
-    client = clients.find_client(who, client_id)
+    client = client_queries.find_client(who, client_id)
     if request.method == "GET":
         return render_template("console/tokens/revoke.html", client=client)
     _, already = clients.revoke_client(who, client_id)

@@ -30,18 +30,16 @@ to use from threads; it needs no Flask app and no database.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.error import HTTPError
-from urllib.parse import quote, urlencode
-from urllib.request import Request, urlopen
+from urllib.parse import urlencode
 
+from app.resource.http import basic_auth, get_json
+from app.resource.jwks import PublishedKey, parse_jwks
+from app.resource.revocations import RevocationState
 from app.security import jwts
 
 __all__ = [
@@ -50,15 +48,12 @@ __all__ = [
     "PublishedKey",
     "Unavailable",
     "Verifier",
+    "parse_jwks",
     "require_scope",
 ]
 
 log = logging.getLogger(__name__)
 InvalidToken = jwts.InvalidToken
-#: a jti revoked on its own is remembered this long: the longest token lifetime
-JTI_MEMORY = 86_400
-#: seconds after a scope narrowing during which tokens with a removed scope may still be issued
-NARROWING_WINDOW = 2
 MAX_FEED_PAGES = 50
 
 
@@ -78,40 +73,12 @@ class InsufficientScope(Exception):
         super().__init__(f"the token lacks the scope(s): {' '.join(self.missing)}")
 
 
-@dataclass(frozen=True, slots=True)
-class PublishedKey:
-    """A public key from the JWKS, in the shape ``jwts.verify`` expects."""
-
-    kid: str
-    alg: str
-    public_key: Any
-
-
 def require_scope(claims: Mapping[str, Any], *needed: str) -> None:
     """Raise ``InsufficientScope`` unless the verified ``claims`` carry every ``needed`` scope."""
     granted = str(claims.get("scope", "")).split()
     missing = [scope for scope in needed if scope not in granted]
     if missing:
         raise InsufficientScope(missing)
-
-
-def parse_jwks(document: Any) -> dict[str, PublishedKey]:
-    """The usable signing keys of a JWKS document, by kid; others are skipped."""
-    keys: dict[str, PublishedKey] = {}
-    entries = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise ValueError("not a JWKS document (no 'keys' list)")
-    for jwk in entries:
-        if not isinstance(jwk, dict):
-            continue
-        kid, alg = jwk.get("kid"), jwk.get("alg")
-        if not isinstance(kid, str) or alg not in jwts.ALGORITHMS or jwk.get("use", "sig") != "sig":
-            continue
-        try:
-            keys[kid] = PublishedKey(kid, alg, jwts.public_key_from_jwk(jwk))
-        except Exception as exc:  # noqa: BLE001 - one bad entry must not hide the others
-            log.warning("skipping JWKS key %s: %s", kid, exc)
-    return keys
 
 
 class Verifier:
@@ -152,15 +119,12 @@ class Verifier:
         self.cache_size = cache_size
         self._verified: dict[str, tuple[PublishedKey, dict[str, Any]]] = {}  # token -> key, claims
         self._verified_lock = threading.Lock()
-        self._feed_headers = _basic(*feed_auth) if feed_auth else None
+        self._feed_headers = basic_auth(*feed_auth) if feed_auth else None
         self._keys: dict[str, PublishedKey] = {}
         self._keys_at = float("-inf")  # last successful JWKS fetch
         self._keys_tried = float("-inf")  # last JWKS fetch attempt (for the rate limit)
         self._keys_lock = threading.Lock()
-        self._revoked_clients: set[str] = set()
-        #: client -> (not_before, scopes it kept) from its latest scope narrowing
-        self._narrowed: dict[str, tuple[int, frozenset[str] | None]] = {}
-        self._revoked_jtis: dict[str, int] = {}
+        self._revocations = RevocationState()
         self._cursor: str | None = None
         self._feed_due = float("-inf")
         self._feed_ok_at = float("-inf")
@@ -176,8 +140,8 @@ class Verifier:
             claims = known[1]
         else:
             claims = self._verify_fully(token)
-        if self._revoked_clients or self._narrowed or self._revoked_jtis:
-            self._check_revocations(claims)
+        if self._revocations:
+            self._revocations.check(claims)
         return dict(claims)  # a copy: the caller may change it
 
     def _verify_fully(self, token: str) -> dict[str, Any]:
@@ -213,22 +177,6 @@ class Verifier:
         if not self._keys:
             raise Unavailable(f"no signing keys could be fetched from {self.jwks_uri}")
         return self._keys.get(kid)
-
-    def _check_revocations(self, claims: dict[str, Any]) -> None:
-        client_id = claims["client_id"]
-        if client_id in self._revoked_clients:
-            raise InvalidToken("the client of this token is revoked")
-        narrowed = self._narrowed.get(client_id)
-        if narrowed is not None:
-            not_before, kept = narrowed
-            if claims["iat"] < not_before:
-                raise InvalidToken("the token predates a change of its client's scopes")
-            # the server's workers may issue with the old scopes for a moment after the change
-            removed = kept is not None and not set(claims["scope"].split()) <= kept
-            if removed and claims["iat"] < not_before + NARROWING_WINDOW:
-                raise InvalidToken("the token carries a scope its client no longer holds")
-        if claims["jti"] in self._revoked_jtis:
-            raise InvalidToken("the token is revoked")
 
     # -- keys ------------------------------------------------------------------
     def refresh_keys(self) -> None:
@@ -285,44 +233,12 @@ class Verifier:
             page = self._get_json(self.feed_url + query, self._feed_headers or {})
             events, cursor = page["events"], str(page["cursor"])
             for event in events:
-                self._apply(event)
+                self._revocations.apply(event)
             more = bool(events) and cursor != self._cursor
             self._cursor = cursor
             if not more:
                 break
-        self._forget_old_jtis()
+        self._revocations.forget_old_jtis()
 
-    def _apply(self, event: Mapping[str, Any]) -> None:
-        client_id = event["client_id"]
-        if event["type"] == "token" and event.get("jti"):
-            self._revoked_jtis[event["jti"]] = int(event["revoked_at"])
-        elif event["type"] == "client" and event.get("not_before") is None:
-            self._revoked_clients.add(client_id)
-        elif event["type"] == "client":
-            moment = int(event["not_before"])
-            kept = frozenset(event["scope"].split()) if "scope" in event else None
-            if moment >= self._narrowed.get(client_id, (moment, None))[0]:
-                self._narrowed[client_id] = (moment, kept)
-
-    def _forget_old_jtis(self) -> None:
-        horizon = time.time() - JTI_MEMORY
-        if any(at < horizon for at in self._revoked_jtis.values()):
-            self._revoked_jtis = {j: at for j, at in self._revoked_jtis.items() if at >= horizon}
-
-    # -- HTTP ----------------------------------------------------------------------
     def _get_json(self, url: str, headers: Mapping[str, str]) -> Any:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError(f"refusing to fetch a non-HTTP URL: {url}")
-        request = Request(url, headers={"Accept": "application/json", **headers})  # noqa: S310
-        try:
-            with urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - scheme checked
-                return json.loads(response.read())
-        except HTTPError as exc:
-            with exc:
-                raise OSError(f"GET {url} answered {exc.code} {exc.reason}") from None
-
-
-def _basic(client_id: str, secret: str) -> dict[str, str]:
-    """RFC 6749 §2.3.1: form-urlencode id and secret, then HTTP Basic."""
-    raw = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+        return get_json(url, headers, self.timeout)

@@ -3,27 +3,26 @@
 ``/token`` and ``/introspect`` read a client's state from here, never from the
 ORM directly: one indexed read per client per half second per worker, no
 write per token. A revocation committed anywhere is therefore seen by every
-worker of every instance within ``STATE_TTL`` (SPEC rule 6), and at once in
-the process that made it (``forget``).
+worker of every instance within ``SNAPSHOT_TTL``, inside the one-second bound
+on revocation, and at once in the process that made it (``forget``, called
+after every commit that changes a client).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Client, RevokedToken
+from app.models import Client
 from app.models.types import utcnow
 from app.security import secrets as client_secrets
+from app.services import validity
 from app.services.cache import TTLCache
 
-STATE_TTL = 0.5
-LAST_USED_EVERY = 60.0
+SNAPSHOT_TTL = 0.5
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class ClientSnapshot:
     previous_secret_hash: str | None
     previous_valid_until: datetime | None
     scopes: tuple[str, ...]
-    #: the first instant (naive UTC) at which the client is expired: midnight after expires_on
+    #: the first instant (naive UTC) at which the client is expired (``validity.valid_until``)
     valid_until: datetime
     revoked: bool
     not_before: datetime | None
@@ -53,11 +52,6 @@ class ClientSnapshot:
         )
 
 
-def valid_until(client: Client) -> datetime:
-    """Midnight (UTC) after ``expires_on``: the client is valid through that whole day."""
-    return datetime.combine(client.expires_on, datetime.min.time()) + timedelta(days=1)
-
-
 def _snapshot(client: Client) -> ClientSnapshot:
     return ClientSnapshot(
         client_id=client.client_id,
@@ -65,13 +59,15 @@ def _snapshot(client: Client) -> ClientSnapshot:
         previous_secret_hash=client.previous_secret_hash,
         previous_valid_until=client.previous_secret_valid_until,
         scopes=tuple(client.scopes),
-        valid_until=valid_until(client),
+        valid_until=validity.valid_until(client.expires_on),
         revoked=client.revoked_at is not None,
         not_before=client.not_before,
     )
 
 
 def _load(client_id: str) -> ClientSnapshot | None:
+    # populate_existing: the session may still hold this row from earlier in the request
+    # (identity map); the snapshot must come from the database as it is now
     client = db.session.scalars(
         select(Client)
         .where(Client.client_id == client_id)
@@ -80,22 +76,17 @@ def _load(client_id: str) -> ClientSnapshot | None:
     return _snapshot(client) if client else None
 
 
-class ClientState:
-    """Per-process cache of client snapshots and of the jti denylist."""
+class ClientCache:
+    """Per-process snapshots of the clients this worker serves."""
 
-    def __init__(self, ttl: float = STATE_TTL) -> None:
-        self.ttl = ttl
-        self._clients: TTLCache[str, ClientSnapshot | None] = TTLCache(ttl)
-        self._denied: frozenset[str] = frozenset()
-        self._denied_at = float("-inf")
-        self._touched: dict[str, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, ttl: float = SNAPSHOT_TTL) -> None:
+        self._snapshots: TTLCache[str, ClientSnapshot | None] = TTLCache(ttl)
 
     def get(self, client_id: str) -> ClientSnapshot | None:
         """The client's current snapshot (at most ``ttl`` old), or None if unknown."""
         if not client_secrets.is_plausible_client_id(client_id):
             return None
-        return self._clients.get(client_id, _load)
+        return self._snapshots.get(client_id, _load)
 
     def authenticate(self, client_id: str, secret: str) -> ClientSnapshot | None:
         """The active client these credentials belong to, or None (one answer for all failures)."""
@@ -111,34 +102,6 @@ class ClientState:
             return None
         return snapshot
 
-    def is_denied(self, jti: str) -> bool:
-        """Whether this token was revoked on its own (``POST /revoke``)."""
-        now = time.monotonic()
-        if now - self._denied_at >= self.ttl:
-            rows = db.session.scalars(
-                select(RevokedToken.jti).where(RevokedToken.expires_at > utcnow())
-            )
-            self._denied, self._denied_at = frozenset(rows), now
-        return jti in self._denied
-
     def forget(self, client_id: str) -> None:
         """Drop a client's snapshot after a change made by this process."""
-        self._clients.forget(client_id)
-
-    def deny(self, jti: str) -> None:
-        """Add a jti to this process's denylist at once (the database has it already)."""
-        self._denied = self._denied | {jti}
-
-    def touch(self, client_id: str) -> None:
-        """Record use: ``last_used_at`` is written at most once a minute per client and worker."""
-        now = time.monotonic()
-        with self._lock:
-            if now - self._touched.get(client_id, float("-inf")) < LAST_USED_EVERY:
-                return
-            if len(self._touched) > 100_000:
-                self._touched.clear()
-            self._touched[client_id] = now
-        db.session.execute(
-            update(Client).where(Client.client_id == client_id).values(last_used_at=utcnow())
-        )
-        db.session.commit()
+        self._snapshots.forget(client_id)

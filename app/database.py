@@ -1,0 +1,66 @@
+"""The database connection: engine options and per-connection settings.
+
+SQLite: WAL, foreign keys and a busy timeout. PostgreSQL: a statement timeout
+and short pool and connect timeouts, so a hung or unreachable server becomes
+a 503 quickly instead of a worker killed by the server's timeout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import Settings
+from app.extensions import db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_database(app: Flask, settings: Settings) -> None:
+    """Bind SQLAlchemy and Alembic (Flask-Migrate) to ``app``."""
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+    )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    with app.app_context():
+        if settings.database_url.startswith("sqlite"):
+            settings.instance_dir.mkdir(parents=True, exist_ok=True)
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+        elif settings.database_url.startswith("postgresql"):
+            event.listen(db.engine, "connect", _postgres_timeouts)
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_timeout": 5,
+        "connect_args": {"connect_timeout": 3},
+    }
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _postgres_timeouts(dbapi_connection, _record) -> None:
+    """A statement that hangs becomes an error (then a 503) instead of a stuck worker.
+
+    Set per connection rather than through ``options`` in the connect arguments, which
+    would replace any ``options`` (a ``search_path``, say) given in the database URL.
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 10000")
+    dbapi_connection.commit()

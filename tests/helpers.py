@@ -1,0 +1,33 @@
+"""What many test packages share: the people of the ``people`` fixture, request headers,
+and an environment for subprocesses that holds none of the developer's settings."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+PASSWORD = "correct horse battery staple"
+ADMIN = "admin@example.com"
+MEMBER = "rep@example.com"
+OTHER = "other@example.com"
+
+
+def basic_header(raw: bytes | str) -> dict[str, str]:
+    """``Authorization: Basic base64(raw)`` for any raw bytes, well-formed or not."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    return {"Authorization": "Basic " + base64.b64encode(data).decode("ascii")}
+
+
+def basic_auth(client_id: str, secret: str) -> dict[str, str]:
+    """HTTP Basic client credentials (our ids and secrets need no form-encoding)."""
+    return basic_header(f"{client_id}:{secret}")
+
+
+def clean_environment(**settings: object) -> dict[str, str]:
+    """``os.environ`` without any ``GATEHOUSE_*``/``FLASK_*`` variable, plus ``settings``:
+    what a test gives a ``gatehouse`` subprocess, so the developer's own settings
+    (an SMTP server, a Redis, a database) never reach it. Passwords hash cheaply."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "FLASK_"))}
+    env["GATEHOUSE_ARGON2_PROFILE"] = "cheapest"
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
