@@ -7,24 +7,33 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lock bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# Installs the exact versions of constraints.txt (the ranges are in pyproject.toml).
+$(STAMP): pyproject.toml constraints.txt
+	@echo "Installing into $(VENV) (first run: a minute or two)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
 
 install: $(STAMP)
 
-# The mail worker runs beside the server; Ctrl-C, a TERM to make, or the server
-# stopping on its own stops both (`wait` lets the trap run at once).
+# Initialise, then serve with the mail worker beside it; says where the console is
+# once it answers, and stops cleanly on Ctrl-C or a TERM to make.
 run: install
-	$(BIN)/gatehouse init --admin
-	$(BIN)/gatehouse worker & worker=$$!; \
-	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT) & server=$$!; \
-	trap 'kill $$server $$worker 2>/dev/null' INT TERM; \
-	wait $$server; status=$$?; kill $$worker 2>/dev/null; wait $$server $$worker; exit $$status
+	@$(BIN)/python scripts/run_local.py --host $(HOST) --port $(PORT)
+
+# Refresh constraints.txt: the newest versions pyproject.toml allows, from a fresh venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '1,/^# `make lock`/p' constraints.txt; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .lock-venv
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it if
 # missing and we may (root); otherwise those tests say why they cannot run.
@@ -32,12 +41,12 @@ test: install
 	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| echo "could not install chromium: the browser tests will be skipped" >&2
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench scripts
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check app tests bench
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench scripts
+	$(BIN)/ruff format --check app tests bench scripts
 
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
@@ -45,4 +54,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Logs as one JSON object a line (SPEC: Operations). Secrets are never passed to a logger."""
+"""Logs as one JSON object a line. Secrets are never passed to a logger."""
 
 from __future__ import annotations
 

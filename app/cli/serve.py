@@ -16,7 +16,7 @@ from app.services.runtime import runtime
 
 
 class JsonLogger(glogging.Logger):
-    """gunicorn's own log lines as JSON too (SPEC: logs are one JSON object a line).
+    """gunicorn's own log lines as JSON too: every log line is one JSON object.
 
     Unlike ``logconfig_dict``, this keeps gunicorn's rule that access lines are
     written only when asked for (``--access-log``): one per request costs the hot path.

@@ -1,4 +1,4 @@
-"""The console room: server-rendered pages for people (SPEC section 5, "Admin console").
+"""The console room: server-rendered pages for people, signed in with a session cookie.
 
 Sign-in, the token list, the generate wizard, a token's page, users and the audit
 log. Every query and rule is a call into ``app.services``; this package holds

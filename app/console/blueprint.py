@@ -21,7 +21,7 @@ def no_store(response: Response) -> Response:
 
 @bp.app_template_filter("day")
 def day(value: date | datetime | None) -> str:
-    """``YYYY-MM-DD`` (SPEC: dates are written that way), or an em dash."""
+    """``YYYY-MM-DD`` (every date Gatehouse shows is written so), or an em dash."""
     return value.strftime("%Y-%m-%d") if value else "—"
 
 

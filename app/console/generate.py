@@ -22,7 +22,8 @@ DEFAULT_DAYS = 90
 
 
 def _expiry_bounds() -> tuple[str, str, str]:
-    """(earliest, default, latest) expiry dates for the date picker (SPEC rule 2)."""
+    """(earliest, default, latest) expiry dates for the date picker: today to the furthest
+    ``GATEHOUSE_MAX_CLIENT_DAYS`` allow."""
     first = days.today()
     last = first + timedelta(days=settings().max_client_days)
     default = min(first + timedelta(days=DEFAULT_DAYS), last)

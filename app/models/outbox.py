@@ -1,4 +1,4 @@
-"""The mail outbox (SPEC rule 9): emails queued in the same transaction as the change.
+"""The mail outbox: emails queued in the same transaction as the change.
 
 A worker delivers them later; a row is never deleted, so an SMTP outage delays
 mail but never loses it. ``ClientReminder`` is the proof that an expiry reminder

@@ -4,7 +4,7 @@ Stricter than Authlib's defaults: a malformed ``Authorization`` header is an
 error rather than "no credentials"; two methods at once are refused; an
 unknown client, a wrong secret and a revoked or expired client all get the
 same answer (no enumeration); a malformed secret never reaches the database;
-failures are counted per source address (SPEC: 429 beyond the limit).
+failures are counted per source address (beyond the limit, 429 with Retry-After).
 """
 
 from __future__ import annotations

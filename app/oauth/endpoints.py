@@ -1,7 +1,8 @@
 """RFC 7662 introspection and RFC 7009 revocation, through Authlib's endpoint hooks.
 
 Authlib's JWT variants are not used: they keep a revoked client's tokens
-active and answer bad tokens with errors (AUTHLIB-NOTES 6). Here every token
+active (they check only signature and claims) and answer bad tokens with
+``invalid_token`` errors. Here every token
 that is not valid right now introspects as exactly ``{"active": false}``.
 """
 

@@ -12,7 +12,8 @@ from app.services.runtime import runtime
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    """Issues an RFC 9068 JWT; scope (SPEC rule 5) and resource (RFC 8707) checked here."""
+    """Issues an RFC 9068 JWT; the scope (a subset of the client's, all of them when none is
+    asked) and the resource (RFC 8707) are checked here."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = [BASIC, POST]
 

@@ -1,4 +1,8 @@
-"""The Authlib ``AuthorizationServer``, built once per app (AUTHLIB-NOTES 10)."""
+"""The Authlib ``AuthorizationServer``, built once per app.
+
+Not a module global: ``register_grant`` appends, so a shared server would collect
+one grant per app a test suite builds.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ EXTENSION = "gatehouse.oauth"
 
 
 class FormPayload(FlaskOAuth2Payload):
-    """Parameters from the form body only (AUTHLIB-NOTES 9).
+    """Parameters from the form body only (RFC 6749 §2.3.1: no credentials in the URI).
 
     Authlib's Flask payload reads ``request.values``, the query string merged into
     the form. The OAuth views refuse any query string before Authlib runs, so the
@@ -39,17 +43,22 @@ class OAuthRequest(FlaskOAuth2Request):
     Authlib uses the URL only to refuse plain http, and lets the *process*
     environment (``AUTHLIB_INSECURE_TRANSPORT``) allow it. Here the app decides:
     https always, plain http only when the issuer is (loopback, or explicitly
-    allowed; SPEC §4). Behind a TLS-terminating proxy, ``GATEHOUSE_TRUSTED_PROXIES``
-    makes ``request.scheme`` the client's. The URI handed to Authlib is the
-    issuer's origin with the request path: one of four strings, whose parse
-    Authlib's ``urlsplit`` remembers, and no trust in the ``Host`` header.
+    allowed by ``GATEHOUSE_ALLOW_INSECURE_HTTP``). Behind a TLS-terminating proxy,
+    ``GATEHOUSE_TRUSTED_PROXIES`` makes ``request.scheme`` the client's. The URI
+    handed to Authlib is the issuer's origin with the request path: one of four
+    strings, whose parse Authlib's ``urlsplit`` remembers, and no trust in the
+    ``Host`` header.
     """
 
     def __init__(self, request: Request, origin: str, plain_http: bool) -> None:
         if request.scheme != "https" and not plain_http:
             raise InsecureTransportError(description="this server is served over https only")
+        # The grandparent's __init__, skipping FlaskOAuth2Request's: that one would build
+        # the URI from the Host header and read ``request.values`` (query merged in).
         OAuth2Request.__init__(self, request.method, origin + request.path)
-        self.headers = request.headers  # after: Authlib's ``headers or {}`` would count them
+        # Set after __init__: Authlib's ``headers or {}`` would count the headers (a
+        # werkzeug ``EnvironHeaders`` walks the whole environ for ``len``).
+        self.headers = request.headers
         self._request = request
         self.payload = FormPayload(request)
 

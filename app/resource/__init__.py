@@ -21,8 +21,8 @@ exact token string: the same bytes verify the same way). A remembered token
 is still re-checked on every call for ``exp``, for its key still being
 published, and against the revocations below.
 
-With ``feed_auth`` the verifier also follows ``GET /revocations`` (SPEC
-section 5), at most once every ``feed_interval`` seconds, lazily from
+With ``feed_auth`` the verifier also follows ``GET /revocations`` (the
+server's revocation feed), at most once every ``feed_interval`` seconds, lazily from
 ``verify``: tokens of a revoked client, tokens issued before a client's scope
 narrowing, and individually revoked ``jti``s are refused. This module is safe
 to use from threads; it needs no Flask app and no database.

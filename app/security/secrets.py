@@ -1,4 +1,4 @@
-"""Client secrets and client ids (SPEC rule 1).
+"""Client secrets and client ids: shown once, stored only as a hash, never reused.
 
 A secret is ``gts_`` + 43 base62 characters of randomness (256 bits) + a
 6-character base62 CRC32 of everything before it. The checksum lets secret

@@ -35,7 +35,7 @@ class InvalidTarget(InvalidInput):
 
 
 def granted_scopes(client: ClientSnapshot, requested: str | None) -> list[str]:
-    """SPEC rule 5: a subset when asked, all of the client's scopes when not."""
+    """A subset of the client's scopes when asked (RFC 6749 §3.3), all of them when not."""
     if requested is None or not requested.strip():
         return list(client.scopes)
     wanted = list(dict.fromkeys(requested.split()))
@@ -59,7 +59,8 @@ def audience_for(resources: list[str]) -> str:
 
 
 def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str, Any]:
-    """Sign a token for ``client``; ``exp`` is capped by the client's expiry (SPEC rule 2)."""
+    """Sign a token for ``client``; it never outlives the client: ``exp`` is at most the end
+    of its ``expires_on`` day."""
     state = runtime()
     now = int(time.time())
     client_end = int(client.valid_until.replace(tzinfo=UTC).timestamp())

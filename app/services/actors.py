@@ -17,7 +17,10 @@ class Actor:
 
     @classmethod
     def cli(cls) -> Actor:
-        """The shell: administrator rights, audit actor ``cli`` (SPEC rule 4)."""
+        """The shell: whoever holds it holds the database, so administrator rights.
+
+        The audit log names it ``cli``.
+        """
         return cls(label="cli", user=None, is_admin=True)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The mail outbox (SPEC rule 9): notifications queued in the same transaction as the change.
+"""The mail outbox: notifications queued in the same transaction as the change.
 
 ``queue_client_event`` adds rows to the session and never commits: the caller's
 commit writes them with the change, so a client is never created, revoked or
@@ -58,7 +58,7 @@ def queue_expiry_reminders(now: datetime | None = None) -> int:
 
     ``expires_in_7_days`` goes on the day ``expires_on`` is 7 days ahead. ``expired``
     goes on the first run after the client really expired, i.e. from the day after
-    ``expires_on`` (a client is valid through the end of that day, SPEC rule 2), so
+    ``expires_on`` (a client is valid through the end of that day), so
     the subject is true when it arrives. Revoked clients get no reminders: their
     owners were told of the revocation. Safe to run any number of times from any
     number of workers: see ``queue_reminder``.

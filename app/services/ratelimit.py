@@ -2,7 +2,7 @@
 
 Two uses, one mechanism:
 
-- failed client authentications per source address (SPEC: beyond 60 a minute,
+- failed client authentications per source address (beyond 60 a minute,
   further *failures* get 429 with ``Retry-After``; a request whose credentials
   are right still succeeds, so legitimate traffic is never throttled by another
   client's failures, even from a shared address);
