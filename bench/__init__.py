@@ -2,5 +2,5 @@
 
 It builds a throwaway environment, serves a bare Flask endpoint and then
 Gatehouse with the same gunicorn settings, drives each with ``wrk`` on
-loopback and reports the rates next to the SPEC section 6 targets.
+loopback and reports the rates next to the performance targets.
 """

@@ -11,7 +11,7 @@ in a fresh throwaway environment, two servers on 127.0.0.1, loaded one at a time
 Each run is wrk with N connections and T threads for D seconds after a short
 warm-up, in rounds: baseline, /token, baseline, /introspect, R times. The
 table shows each scenario's median run and its rate as a share of the
-block's median baseline, next to the SPEC section 6 target, and the CPU the
+block's median baseline, next to the performance target, and the CPU the
 server's workers spent per request (the rest of the machine went to wrk and
 the kernel). The numbers mean something only on an otherwise idle machine:
 the load average is printed before and after.

@@ -1,4 +1,4 @@
-"""The SPEC section 6 targets, the machine description and the results table."""
+"""The performance targets, the machine description and the results table."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ P99_TOKEN_MS = 25.0
 
 @dataclass(frozen=True)
 class Target:
-    """A SPEC section 6 target: a share of the baseline rate, maybe a p99, zero errors."""
+    """A performance target: a share of the baseline rate, maybe a p99, zero errors."""
 
     ratio: float | None = None
     p99_ms: float | None = None

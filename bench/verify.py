@@ -1,4 +1,4 @@
-"""Offline verification rate of ``app.resource.Verifier`` on one core (SPEC section 6).
+"""Offline verification rate of ``app.resource.Verifier`` on one core (target: 10,000/s).
 
 ``python -m bench.verify [--seconds S] [--alg RS256|ES256|EdDSA] [--tokens N]``
 

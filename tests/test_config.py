@@ -1,4 +1,4 @@
-"""Settings: SPEC §4 defaults, and every bad value stops start-up naming the variable."""
+"""Settings: the documented defaults, and every bad value stops start-up naming the variable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §7: a database outage turns into 503s with a clear body, and service resumes by itself.
+"""A database outage turns into 503s with a clear body, and service resumes by itself.
 
 The outage is real: a throwaway PostgreSQL database stops accepting connections
 and its open ones are killed, then it comes back. Skipped only when no

@@ -363,7 +363,7 @@ def test_feed_refuses_tokens_issued_before_a_scope_narrowing(
 
     with pytest.raises(InvalidToken, match="predates"):
         verifier.verify(before)
-    # The server's workers cache client state briefly (SPEC rule 6 allows them 1 s).
+    # The server's workers cache client state briefly (a revocation may take up to 1 s).
     # Until then a token may still carry the removed scope: the feed's `scope` lets the
     # verifier refuse it.
     narrowed_by = time.monotonic() + 1.0

@@ -54,7 +54,7 @@ def test_bad_config_stops_the_command(clean_env, tmp_path):
 
 @pytest.mark.parametrize("args", [["users", "list"], ["clients", "list"], ["services", "list"]])
 def test_an_uninitialised_database_is_one_clear_line(clean_env, tmp_path, args):
-    """SPEC §4: a database error is a one-line message naming it, not a traceback."""
+    """A database error is a one-line message naming it, not a traceback."""
     done = gatehouse(args, clean_env, tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr

@@ -1,4 +1,5 @@
-"""SPEC rule 6 across processes: a revocation committed by the CLI is seen by every worker
+"""Revocation within a second across processes: a revocation committed by the CLI is seen by
+every worker
 of every instance sharing the database within 1 second.
 
 The CLI runs in its own process; the clock starts when it exits (its commit is done by

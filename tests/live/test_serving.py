@@ -80,5 +80,5 @@ def test_serve_on_a_busy_port_fails_with_a_clear_message(
     assert result.returncode != 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines, "nothing on stderr"
-    # SPEC 4: "a one-line message on stderr naming what was wrong"
+    # errors are "a one-line message on stderr naming what was wrong"
     assert str(port) in lines[-1] and "in use" in lines[-1].lower(), result.stderr

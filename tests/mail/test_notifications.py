@@ -1,4 +1,4 @@
-"""SPEC rule 9: creation, revocation and rotation emails, delivered over real SMTP.
+"""Creation, revocation and rotation emails, delivered over real SMTP.
 
 Every message goes through ``gatehouse worker --once`` to an aiosmtpd server.
 """

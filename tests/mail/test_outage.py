@@ -1,4 +1,4 @@
-"""An SMTP outage delays mail, never loses it (SPEC rule 9, section 7)."""
+"""An SMTP outage delays mail, never loses it."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ FORM = "application/x-www-form-urlencoded"
 CC = {"grant_type": "client_credentials"}
 #: RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E
 DESCRIPTION_CHARS = re.compile(r"^[\x20-\x21\x23-\x5b\x5d-\x7e]+$")
-#: SPEC §5: the fields of an active introspection response
+#: the fields of an active introspection response (RFC 7662 §2.2, RFC 9068 claims)
 INTROSPECTION_FIELDS = {
     "active",
     "scope",
@@ -38,7 +38,7 @@ INTROSPECTION_FIELDS = {
     "jti",
     "token_type",
 }
-#: RFC 7662 §2.2 members Gatehouse may add beyond SPEC §5 (the JWT's own ``nbf``)
+#: RFC 7662 §2.2 members Gatehouse may add beyond those (the JWT's own ``nbf``)
 INTROSPECTION_OPTIONAL = {"nbf"}
 
 

@@ -1,4 +1,4 @@
-"""Failed client authentications per source address: 429 beyond the limit (SPEC §5).
+"""Failed client authentications per source address: 429 beyond the limit.
 
 The limiter counts in one-minute windows aligned to the clock; ``in_one_window``
 reruns a check (with a new address) if a minute boundary fell inside it.
@@ -150,7 +150,7 @@ def test_failures_on_introspect_and_revoke_count_too(limited, request):
 
 
 def test_default_limit_is_60_a_minute(http, factory):
-    """SPEC §5: beyond 60 failures a minute from one address; the 60th is still a 401."""
+    """Beyond 60 failures a minute from one address; the 60th is still a 401."""
     creds = factory.client()
 
     def check(address: str) -> None:

@@ -1,4 +1,4 @@
-"""GET /healthz and /readyz (SPEC §5, Operations)."""
+"""GET /healthz (the process is up) and /readyz (database and keys reachable)."""
 
 from __future__ import annotations
 

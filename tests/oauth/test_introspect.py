@@ -1,4 +1,4 @@
-"""POST /introspect: RFC 7662, SPEC §2 (token validity), §3 rules 6-7, §5 and §7."""
+"""POST /introspect: RFC 7662; token validity, revocation and narrowing, bad input."""
 
 from __future__ import annotations
 
@@ -286,7 +286,7 @@ def _expired(ctx: Ctx) -> str:
 
 
 def _expired_one_second_ago(ctx: Ctx) -> str:
-    """SPEC §5: introspection allows no clock leeway."""
+    """Introspection allows no clock leeway."""
     now = int(time.time())
     return sign_with_app_key(ctx.app, ctx.claims(iat=now - 600, nbf=now - 600, exp=now - 1))
 
@@ -457,7 +457,7 @@ def test_widening_keeps_existing_tokens(app, http, factory):
     assert is_active(http, token, spy)
 
 
-# -- SPEC rule 6: other instances sharing the database ---------------------------------------
+# -- revocation seen within a second by other instances sharing the database ---------------
 def _inactive_within_a_second(http, token: str, spy: Credentials) -> float:
     """Poll another instance; return how long the token stayed active (fails after 1 s)."""
     start = time.monotonic()

@@ -147,7 +147,7 @@ def test_key_rotated_by_another_process_is_picked_up_without_restart(config, req
 
 
 def test_retired_key_is_dropped_once_its_tokens_have_expired(config, request):
-    """SPEC §2: a retired key is published until every token it signed has expired.
+    """A retired key is published until every token it signed has expired.
 
     Kids encode creation time. ``A`` was retired by ``B`` in 2000: long gone. ``B`` was
     retired by the session's key a moment ago: its tokens may still be alive.

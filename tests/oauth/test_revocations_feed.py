@@ -1,4 +1,4 @@
-"""GET /revocations: the revocation feed for offline verifiers (SPEC §5)."""
+"""GET /revocations: the revocation feed for offline verifiers."""
 
 from __future__ import annotations
 

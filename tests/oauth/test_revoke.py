@@ -1,4 +1,4 @@
-"""POST /revoke: RFC 7009 (a client revokes its own access tokens), SPEC §5."""
+"""POST /revoke: RFC 7009 (a client revokes its own access tokens)."""
 
 from __future__ import annotations
 

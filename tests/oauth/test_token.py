@@ -1,4 +1,4 @@
-"""POST /token: RFC 6749 §4.4 client credentials, §5 responses, RFC 9068 JWTs, SPEC §3, §5, §7."""
+"""POST /token: RFC 6749 §4.4 client credentials, §5 responses, RFC 9068 JWTs, bad input."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_basic_credentials_are_form_urlencoded_then_decoded(http, factory):
     assert response.status_code == 200, response.json
 
 
-# -- scope (SPEC rule 5) ------------------------------------------------------------
+# -- scope: a subset of the client's, all of them when none is asked -----------------------
 def test_scope_subset(http, factory):
     creds = factory.client(scopes=["jobs", "candidates", "contacts"])
     body = request_token(http, creds, scope="jobs contacts").json
@@ -185,7 +185,7 @@ def test_bad_resource_is_invalid_target(config, request, resources):
     assert_oauth_error(response, 400, "invalid_target")
 
 
-# -- lifetime (SPEC rule 2) --------------------------------------------------------
+# -- lifetime: never past the end of the client's expires_on -------------------------------
 def test_token_ttl_setting_is_honoured(config, request):
     config["GATEHOUSE_TOKEN_TTL"] = 120
     http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
@@ -254,7 +254,7 @@ def test_tokens_are_not_stored_and_use_is_recorded(app, http, factory):
         assert client.last_used_at is not None
 
 
-# -- errors: RFC 6749 §5.2 and SPEC §7 ------------------------------------------------
+# -- errors: RFC 6749 §5.2 and every bad input ------------------------------------------------
 def _auth(value: str) -> dict[str, str]:
     return {"Authorization": value}
 
@@ -531,7 +531,7 @@ def test_secret_placeholders_are_what_the_cases_claim(factory):
 
 
 def test_secrets_never_reach_the_logs(http, factory, caplog):
-    """SPEC rule 8: not at DEBUG either, whether the secret is right, wrong or malformed."""
+    """Secrets never reach a log, not at DEBUG either, whether right, wrong or malformed."""
     creds = factory.client()
     wrong = factory.client().secret
     caplog.set_level(logging.DEBUG)

@@ -1,4 +1,4 @@
-"""SPEC §4: plain http only for a loopback (or explicitly allowed) issuer; behind a
+"""Plain http only for a loopback (or explicitly allowed) issuer; behind a
 TLS-terminating proxy, ``GATEHOUSE_TRUSTED_PROXIES`` makes the client's scheme count."""
 
 from __future__ import annotations

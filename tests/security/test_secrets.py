@@ -1,4 +1,4 @@
-"""SPEC rule 1: the secret format, its checksum, its randomness, and client ids."""
+"""The secret format, its checksum, its randomness, and client ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC §3 rules 1-4 through ``app.services.clients``, including the cap under concurrency."""
+"""The rules of clients (secret, expiry, cap, names, who may grant what) through the services,
+including the cap under concurrency."""
 
 from __future__ import annotations
 
