@@ -15,6 +15,7 @@ from app.oauth import init_oauth
 from app.request import GatehouseRequest
 from app.security.passwords import Passwords
 from app.services.cache import TTLCache
+from app.services.change_feed import ChangeFeed, SharedCounter
 from app.services.client_cache import ClientCache
 from app.services.denylist import Denylist
 from app.services.ratelimit import LOGIN_LIMIT, LOGIN_WINDOW, FailureLimiter
@@ -45,12 +46,14 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
 def _runtime(settings: Settings) -> Runtime:
     """The state the services share in this app (keys, caches, limiters)."""
+    changes = ChangeFeed(SharedCounter(settings.instance_dir / "client-changes.counter"))
     return Runtime(
         settings=settings,
         keys=KeyStore(settings.keys_dir, settings.token_ttl),
         passwords=Passwords(settings.argon2),
-        clients=ClientCache(),
-        denylist=Denylist(),
+        changes=changes,
+        clients=ClientCache(changes),
+        denylist=Denylist(changes),
         usage=UsageRecorder(),
         client_failures=FailureLimiter(
             settings.auth_failures_per_minute, redis_url=settings.redis_url

@@ -21,7 +21,7 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.cli import cli
@@ -33,6 +33,8 @@ from tests.helpers import ADMIN, MEMBER, OTHER, PASSWORD, basic_auth
 
 TEST_REDIS_URL = os.environ.get("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 TEST_DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL", "").strip()
+#: where tests that need PostgreSQL whatever the suite runs on create their own database
+POSTGRES_ADMIN_URL = TEST_DATABASE_URL or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ISSUER = "http://127.0.0.1:8000"
 
 
@@ -214,6 +216,46 @@ def people(factory: Factory) -> dict[str, str]:
     factory.user(MEMBER, role="member", services=["jobs", "candidates"], password=PASSWORD)
     factory.user(OTHER, role="member", services=["jobs", "employees"], password=PASSWORD)
     return {"admin": ADMIN, "member": MEMBER, "other": OTHER}
+
+
+def postgres_admin(sql: str) -> None:
+    """Run one statement on the PostgreSQL server of ``POSTGRES_ADMIN_URL`` (autocommit)."""
+    import psycopg
+
+    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(False), autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture
+def fresh_postgres(keys_dir: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL database migrated to head, whatever database the suite runs on:
+    ``(url, name)``; dropped afterwards. Skips, saying why, when no server answers."""
+    import psycopg
+
+    name = f"gatehouse_{uuid.uuid4().hex[:12]}"
+    try:
+        postgres_admin(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    base = make_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    migrating = create_app(
+        {
+            "GATEHOUSE_DATABASE_URL": url,
+            "GATEHOUSE_KEYS_DIR": keys_dir,
+            "GATEHOUSE_INSTANCE_DIR": tmp_path / "migrating",
+        }
+    )
+    with migrating.app_context():
+        upgrade(directory=migrating.extensions["migrate"].directory)
+        catalogue.seed_defaults()
+        db.engine.dispose()
+    try:
+        yield url, name
+    finally:
+        postgres_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

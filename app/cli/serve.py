@@ -12,6 +12,8 @@ from gunicorn.app.base import BaseApplication
 from app import create_app
 from app.cli.output import domain_errors
 from app.logs import JsonFormatter
+from app.services import change_listener
+from app.services.runtime import EXTENSION as RUNTIME
 from app.services.runtime import runtime
 
 
@@ -37,7 +39,10 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        return create_app()
+        app = create_app()
+        state = app.extensions[RUNTIME]
+        change_listener.listen(state.changes, state.settings.database_url)
+        return app
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -1,6 +1,7 @@
 """Mapped classes only: no queries, no commits, no ``current_app``."""
 
 from app.models.audit import AuditEvent
+from app.models.change import ClientChange
 from app.models.client import Client
 from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
@@ -10,6 +11,7 @@ from app.models.user import User, user_services
 __all__ = [
     "AuditEvent",
     "Client",
+    "ClientChange",
     "ClientReminder",
     "OutboxMessage",
     "RevocationEvent",

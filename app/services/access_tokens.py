@@ -23,7 +23,7 @@ from app.security import jwts
 from app.services import revocation_feed
 from app.services.client_cache import ClientSnapshot
 from app.services.runtime import runtime, settings
-from app.services.transaction import transaction
+from app.services.transaction import token_denied, transaction
 
 
 class InvalidScope(InvalidInput):
@@ -152,6 +152,6 @@ def deny(claims: dict[str, Any]) -> None:
                 expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
                 db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
                 revocation_feed.add_event("token", client_id, jti=jti)
+                token_denied(jti)
     except Conflict:
         pass  # revoked by a simultaneous request: the outcome is the same
-    runtime().denylist.add(jti)

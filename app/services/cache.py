@@ -34,15 +34,24 @@ class TTLCache(Generic[K, V]):
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        #: bumped by every forget and clear: a value loaded before one is not kept
+        self._epoch = 0
 
     def get(self, key: K, load: Callable[[K], V]) -> V:
-        """The cached value, or ``load(key)`` when absent or older than the TTL."""
+        """The cached value, or ``load(key)`` when absent or older than the TTL.
+
+        If another thread drops entries while ``load`` runs, the loaded value may
+        predate the change that caused the drop: it is returned but not kept.
+        """
         now = time.monotonic()
         entry = self._entries.get(key, _MISSING)
         if entry is not _MISSING and now - entry[0] < self.ttl:  # type: ignore[index]
             return entry[1]  # type: ignore[index]
+        epoch = self._epoch
         value = load(key)
-        self.put(key, value)
+        with self._lock:
+            if epoch == self._epoch:
+                self._store(key, value)
         return value
 
     def peek(self, key: K) -> V | None:
@@ -55,15 +64,20 @@ class TTLCache(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         """Remember ``value`` for ``key`` from now on."""
         with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic(), value)
+            self._store(key, value)
+
+    def _store(self, key: K, value: V) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic(), value)
 
     def forget(self, key: K) -> None:
-        """Drop one entry (after a local change)."""
+        """Drop one entry (after a change)."""
         with self._lock:
+            self._epoch += 1
             self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
+            self._epoch += 1
             self._entries.clear()

@@ -1,11 +1,10 @@
-"""The hot-path view of clients: immutable snapshots cached for half a second.
+"""The hot-path view of clients: immutable snapshots, kept until the client changes.
 
 ``/token`` and ``/introspect`` read a client's state from here, never from the
-ORM directly: one indexed read per client per half second per worker, no
-write per token. A revocation committed anywhere is therefore seen by every
-worker of every instance within ``SNAPSHOT_TTL``, inside the one-second bound
-on revocation, and at once in the process that made it (``forget``, called
-after every commit that changes a client).
+ORM directly, and nothing is written per token. A snapshot is read once and
+kept until the change log says the client changed (``change_feed``: at once in
+this instance, within a quarter second anywhere), and at most ``SNAPSHOT_TTL``
+(a bound on what the log cannot see, such as a row edited by hand).
 """
 
 from __future__ import annotations
@@ -21,8 +20,9 @@ from app.models.types import utcnow
 from app.security import secrets as client_secrets
 from app.services import validity
 from app.services.cache import TTLCache
+from app.services.change_feed import ChangeFeed
 
-SNAPSHOT_TTL = 0.5
+SNAPSHOT_TTL = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,16 @@ def _load(client_id: str) -> ClientSnapshot | None:
 class ClientCache:
     """Per-process snapshots of the clients this worker serves."""
 
-    def __init__(self, ttl: float = SNAPSHOT_TTL) -> None:
+    def __init__(self, changes: ChangeFeed, ttl: float = SNAPSHOT_TTL) -> None:
         self._snapshots: TTLCache[str, ClientSnapshot | None] = TTLCache(ttl)
+        self._changes = changes
+        changes.subscribe(client=self.forget, reset=self._snapshots.clear)
 
     def get(self, client_id: str) -> ClientSnapshot | None:
-        """The client's current snapshot (at most ``ttl`` old), or None if unknown."""
+        """The client's current snapshot, or None if unknown."""
         if not client_secrets.is_plausible_client_id(client_id):
             return None
+        self._changes.sync()
         return self._snapshots.get(client_id, _load)
 
     def authenticate(self, client_id: str, secret: str) -> ClientSnapshot | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from app.config import Settings
     from app.security.passwords import Passwords
     from app.services.cache import TTLCache
+    from app.services.change_feed import ChangeFeed
     from app.services.client_cache import ClientCache
     from app.services.denylist import Denylist
     from app.services.ratelimit import FailureLimiter
@@ -31,6 +32,8 @@ class Runtime:
     settings: Settings
     keys: KeyStore
     passwords: Passwords
+    #: the change log reader that keeps ``clients`` and ``denylist`` current
+    changes: ChangeFeed
     clients: ClientCache
     denylist: Denylist
     usage: UsageRecorder

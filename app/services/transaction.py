@@ -8,9 +8,11 @@ inner block joins the outer one, and only the outermost commits, so an
 operation spanning two services (deactivate a user and revoke their clients)
 is one transaction owned by the module that combines them.
 
-After the commit, this worker drops its cached snapshots of the clients the
-block changed (``client_changed``), so its next request sees the change at
-once; other workers see it within the cache's lifetime.
+Changes that cached state depends on are declared in the block
+(``client_changed``, ``token_denied``): they are written to the change log with
+the commit (``change_feed.write``), this worker drops its own cached copies at
+once, and the instance's shared counter tells its other workers on their next
+request (other instances learn of it from the log, see ``change_feed``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict
 from app.extensions import db
+from app.services import change_feed
 from app.services.runtime import runtime
 
 _DEPTH = "gatehouse.transaction_depth"
 _CHANGED = "gatehouse.changed_clients"
+_DENIED = "gatehouse.denied_jtis"
 CONCURRENT = "the same change was made at the same moment; try again"
 
 
@@ -38,6 +42,7 @@ def transaction(conflict: str = CONCURRENT) -> Iterator[None]:
     try:
         yield
         if depth == 0:
+            change_feed.write(info.get(_CHANGED, ()), info.get(_DENIED, ()))
             db.session.commit()
     except IntegrityError:
         if depth == 0:
@@ -50,21 +55,33 @@ def transaction(conflict: str = CONCURRENT) -> Iterator[None]:
     finally:
         info[_DEPTH] = depth
     if depth == 0:
-        _forget_changed()
+        _publish()
 
 
 def client_changed(client_id: str) -> None:
-    """Note that the current transaction changes this client (its snapshot is dropped after)."""
+    """Note that the current transaction changes this client (every cached copy is dropped)."""
     db.session.info.setdefault(_CHANGED, set()).add(client_id)
+
+
+def token_denied(jti: str) -> None:
+    """Note that the current transaction puts this token on the denylist."""
+    db.session.info.setdefault(_DENIED, set()).add(jti)
 
 
 def _rollback() -> None:
     db.session.rollback()
     db.session.info.pop(_CHANGED, None)
+    db.session.info.pop(_DENIED, None)
 
 
-def _forget_changed() -> None:
-    changed = db.session.info.pop(_CHANGED, ())
-    cache = runtime().clients
+def _publish() -> None:
+    """After a commit: this worker applies its own changes, then tells the instance's others."""
+    changed, denied = db.session.info.pop(_CHANGED, ()), db.session.info.pop(_DENIED, ())
+    if not changed and not denied:
+        return
+    state = runtime()
     for client_id in changed:
-        cache.forget(client_id)
+        state.clients.forget(client_id)
+    for jti in denied:
+        state.denylist.add(jti)
+    state.changes.counter.bump()
