@@ -58,12 +58,15 @@ class SharedCounter:
         self._pid = -1
         self._map: mmap.mmap | None = None
 
+    def _open(self) -> int:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
     def _mapped(self) -> mmap.mmap:
         if self._pid != os.getpid():  # map again in each worker process
             self._map, self._pid = None, os.getpid()
         if self._map is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._open()
             try:
                 if os.fstat(fd).st_size < 8:
                     os.pwrite(fd, bytes(8), 0)
@@ -77,7 +80,7 @@ class SharedCounter:
         return self._mapped()[:8]
 
     def bump(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             value = int.from_bytes(os.pread(fd, 8, 0).ljust(8, b"\0"), "little")
