@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.client import Client
+from app.models.metric_sample import MetricSample
 from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
 from app.models.service import Service
@@ -11,6 +12,7 @@ __all__ = [
     "AuditEvent",
     "Client",
     "ClientReminder",
+    "MetricSample",
     "OutboxMessage",
     "RevocationEvent",
     "RevokedToken",
