@@ -60,7 +60,7 @@ class Settings:
     argon2: Parameters
     #: the bearer token ``/metrics`` requires (``GATEHOUSE_METRICS_TOKEN``), None: open
     metrics_token: str | None = None
-    #: how often a served instance records its counters for the dashboard's history
+    #: how often a served instance records its counters for the dashboard's history (0: never)
     metrics_sample_seconds: int = 60
 
     @property
@@ -228,5 +228,5 @@ def load_settings(variables: Mapping[str, object] | None = None) -> Settings:
         auth_failures_per_minute=_int(env, "GATEHOUSE_AUTH_FAILURES_PER_MINUTE", 60, 1, 100000),
         argon2=_argon2(env),
         metrics_token=_metrics_token(env),
-        metrics_sample_seconds=_int(env, "GATEHOUSE_METRICS_SAMPLE_SECONDS", 60, 1, 3600),
+        metrics_sample_seconds=_int(env, "GATEHOUSE_METRICS_SAMPLE_SECONDS", 60, 0, 3600),
     )

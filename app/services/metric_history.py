@@ -121,13 +121,14 @@ def start_sampler(app: Flask, stop: threading.Event | None = None) -> threading.
 
     Every worker of the instance starts one; the one holding the lock file writes and
     the others wait for the lock (taken over when its holder exits). Returns None when
-    this process is not one of a server's workers.
+    this process is not one of a server's workers, or ``GATEHOUSE_METRICS_SAMPLE_SECONDS``
+    is 0.
     """
     directory = metrics.shared_directory()
     identity = metrics.instance()
-    if directory is None or identity is None:
-        return None
     interval = app.extensions["gatehouse"].settings.metrics_sample_seconds
+    if directory is None or identity is None or interval == 0:
+        return None
     thread = threading.Thread(
         target=_run,
         args=(app, directory, identity, interval, stop or threading.Event()),

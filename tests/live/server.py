@@ -39,14 +39,18 @@ def free_port() -> int:
 def server_env(
     database_url: str, keys_dir: Path, instance_dir: Path, issuer: str, **extra: str
 ) -> dict[str, str]:
-    """The environment of a server or CLI process: ours, and no stray GATEHOUSE_*."""
+    """The environment of a server or CLI process: ours, and no stray GATEHOUSE_*.
+
+    Servers record no metric samples unless a test asks (``extra``): the test database is
+    shared, and a row written in the middle of another test would change its counts.
+    """
     return clean_environment(
         GATEHOUSE_DATABASE_URL=database_url,
         GATEHOUSE_KEYS_DIR=keys_dir,
         GATEHOUSE_INSTANCE_DIR=instance_dir,
         GATEHOUSE_ISSUER=issuer,
         PYTHONUNBUFFERED="1",
-        **extra,
+        **({"GATEHOUSE_METRICS_SAMPLE_SECONDS": "0"} | extra),
     )
 
 
