@@ -225,3 +225,19 @@ def test_a_weak_metrics_token_stops_start_up(config, token):
 
     with pytest.raises(ConfigError, match="GATEHOUSE_METRICS_TOKEN"):
         create_app({**config, "GATEHOUSE_METRICS_TOKEN": token})
+
+
+def test_counters_are_still_scraped_while_the_database_is_down(config, tmp_path):
+    from app import create_app
+    from app.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'gatehouse.db'}"
+    down = create_app({**config, "GATEHOUSE_DATABASE_URL": url})
+    try:
+        samples = scrape(down.test_client())
+        assert "unknown_or_wrong" in failures(samples)
+        assert ("gatehouse_active_clients", frozenset()) not in samples
+    finally:
+        with down.app_context():
+            db.session.remove()
+            db.engine.dispose()

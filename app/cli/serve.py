@@ -85,7 +85,10 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool) ->
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
     _check_port_free(host, port)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    metrics.prepare_for_server(settings().instance_dir, bind)
+    try:
+        metrics.prepare_for_server(settings().instance_dir, bind)
+    except OSError as exc:
+        raise click.ClickException(f"cannot prepare the metrics directory: {exc}") from None
     _Gunicorn(
         {
             "bind": bind,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import Client
@@ -46,8 +47,13 @@ def counts(now: datetime | None = None) -> tuple[int, int]:
 
 
 def gauges(now: datetime | None = None) -> dict[str, tuple[str, float]]:
-    """``/metrics`` gauges, ``{name: (help, value)}``."""
-    active, soon = counts(now)
+    """``/metrics`` gauges, ``{name: (help, value)}``; none while the database is down (the
+    counters are still worth a scrape then, and ``/readyz`` says what is wrong)."""
+    try:
+        active, soon = counts(now)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}
     return {
         "gatehouse_active_clients": ("Clients that are neither revoked nor expired.", active),
         "gatehouse_clients_expiring_within_7_days": (
