@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,18 +114,22 @@ class _Metrics:
 
 
 _built: _Metrics | None = None
+_building = threading.Lock()
 
 
 def _metrics() -> _Metrics:
     """The process's metrics, built on first use: after a server launcher set up the directory,
-    and in each worker process (the files are per process)."""
+    and in each worker process (the files are per process). Built once: two objects for one
+    series in one process would overwrite each other's counts in the shared file."""
     global _built
     if _built is None:
-        if shared_directory() and not getattr(values.ValueClass, "_multiprocess", False):
-            # prometheus-client picks its value class when first imported; this process
-            # imported it before the launcher named the directory (a forked worker)
-            values.ValueClass = values.MultiProcessValue()
-        _built = _Metrics()
+        with _building:
+            if _built is None:
+                if shared_directory() and not getattr(values.ValueClass, "_multiprocess", False):
+                    # prometheus-client picks its value class when first imported; this
+                    # process imported it before the launcher named the directory (a fork)
+                    values.ValueClass = values.MultiProcessValue()
+                _built = _Metrics()
     return _built
 
 
