@@ -146,6 +146,7 @@ def prepare_for_server(instance_dir: Path, bind: str) -> Path:
     safe = "".join(char if char.isalnum() or char in ".-" else "_" for char in bind)
     directory = (instance_dir / "metrics" / safe).absolute()
     shutil.rmtree(directory, ignore_errors=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the session key
     directory.mkdir(parents=True)
     (directory / _STARTED_FILE).write_text(datetime.now(UTC).isoformat())
     os.environ[DIRECTORY_VARIABLE] = str(directory)
