@@ -58,6 +58,10 @@ class Settings:
     auth_failures_per_minute: int
     #: argon2id cost of people's passwords (``GATEHOUSE_ARGON2_PROFILE``)
     argon2: Parameters
+    #: the bearer token ``/metrics`` requires (``GATEHOUSE_METRICS_TOKEN``), None: open
+    metrics_token: str | None = None
+    #: how often a served instance records its counters for the dashboard's history (0: never)
+    metrics_sample_seconds: int = 60
 
     @property
     def insecure_transport(self) -> bool:
@@ -162,6 +166,17 @@ def _argon2(env: Mapping[str, str]) -> Parameters:
     return ARGON2_PROFILES[name]
 
 
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("GATEHOUSE_METRICS_TOKEN", "").strip()
+    if not token:
+        return None
+    if len(token) < 16 or not token.isascii() or not token.isprintable() or " " in token:
+        raise ConfigError(
+            "GATEHOUSE_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces"
+        )
+    return token
+
+
 def read_environment() -> dict[str, str]:
     """The variables of a real start: ``.env`` in the working directory, then the environment."""
     env = {k: v for k, v in dotenv_values(".env").items() if v is not None}
@@ -212,4 +227,6 @@ def load_settings(variables: Mapping[str, object] | None = None) -> Settings:
         admin_password=env.get("GATEHOUSE_ADMIN_PASSWORD") or None,
         auth_failures_per_minute=_int(env, "GATEHOUSE_AUTH_FAILURES_PER_MINUTE", 60, 1, 100000),
         argon2=_argon2(env),
+        metrics_token=_metrics_token(env),
+        metrics_sample_seconds=_int(env, "GATEHOUSE_METRICS_SAMPLE_SECONDS", 60, 0, 3600),
     )

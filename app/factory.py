@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import health, http_errors, http_policy
+from app import health, http_errors, http_policy, instrumentation
 from app.config import Settings, load_settings
 from app.console import init_console
 from app.database import init_database
@@ -37,9 +37,12 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     init_database(app, settings)
     app.extensions[EXTENSION] = _runtime(settings)
     http_policy.install(app, settings)
+    instrumentation.install(app, settings.trusted_proxies)
     init_oauth(app)
     app.register_blueprint(health.bp)
     init_console(app)
+    # browsers and tools ask for /favicon.ico whatever the page links
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     http_errors.register(app)
     return app
 

@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=2000, help="requests to profile (2000)")
     parser.add_argument("--top", type=int, default=30, help="functions to list (30)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative)")
+    parser.add_argument(
+        "--metrics",
+        choices=["served", "process"],
+        default="served",
+        help="count metrics as a served worker does, in memory-mapped files (served, the "
+        "default), or in this process's memory (process)",
+    )
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="gatehouse-profile-"))
@@ -65,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         env = Environment(tmp / "gatehouse", SqliteDatabase(), args.alg, 8000)
         env.prepare()
         assert env.client and env.introspector
-        from app import create_app
+        from app import create_app, metrics
+
+        if args.metrics == "served":  # as `gatehouse serve` sets up its workers
+            metrics.prepare_for_server(tmp / "gatehouse" / "instance", "profile")
 
         app = create_app({k: v for k, v in env.env.items() if k.startswith("GATEHOUSE_")})
         target = app

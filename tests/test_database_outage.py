@@ -66,6 +66,9 @@ def test_outage_gives_503_and_service_resumes(outage_app):
         assert response.status_code == 503, (path, response.get_data(as_text=True))
         body = response.get_json()
         assert "unavailable" in (body.get("error") or body.get("status")), body
+        if path == "/readyz":  # it names the dependency that failed
+            assert body["checks"]["database"].startswith("unreachable"), body
+            assert body["checks"]["keys"].startswith("ok"), body
         assert creds.secret not in response.get_data(as_text=True)
 
     postgres_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')

@@ -125,6 +125,11 @@ def test_only_security_imports_pyjwt():
     assert users == []
 
 
+def test_only_the_metrics_module_imports_prometheus():
+    users = [m for m in MODULES if "prometheus_client" in _third_party(m)]
+    assert users == ["app.metrics"]
+
+
 def _third_party(module: str) -> set[str]:
     tree = ast.parse(MODULES[module].read_text())
     names: set[str] = set()

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.cli.output import domain_errors, emit, json_option
+from app.logs import configure_process_logging
 from app.mail import worker as mail_worker
 from app.services import outbox_delivery
 from app.services.actors import Actor
@@ -26,6 +27,7 @@ from app.services.actors import Actor
 def worker(once: bool, interval: float, as_json: bool) -> None:
     """Deliver queued email and expiry reminders until stopped (SIGTERM or Ctrl-C)."""
     if not once:
+        configure_process_logging()
         mail_worker.run_forever(interval)
         return
     counts = mail_worker.run_once()
@@ -57,15 +59,20 @@ def list_mail(status: str | None, client_id: str | None, limit: int, as_json: bo
     emit([outbox_delivery.describe(message) for message in found], as_json, _list_text)
 
 
+LIST_HEADER = "ID\tSTATUS\tATTEMPTS\tRECIPIENT\tSUBJECT"
+
+
 def _list_text(records: list[dict]) -> str:
+    """A header row, one line per message; the last error under a message not sent, or
+    sent after more than one attempt (a retry, or a repeat after an interrupted send)."""
     if not records:
         return "no messages"
-    lines = []
+    lines = [LIST_HEADER]
     for r in records:
-        line = f"{r['id']}\t{r['status']}\t{r['attempts']}\t{r['recipient']}\t{r['subject']}"
-        if r["status"] != "sent" and r["last_error"]:
-            line += f"\n\tlast error: {r['last_error']}"
-        lines.append(line)
+        status = r["status"] + (" (.eml file)" if r["delivered_via"] == "file" else "")
+        lines.append(f"{r['id']}\t{status}\t{r['attempts']}\t{r['recipient']}\t{r['subject']}")
+        if r["last_error"] and (r["status"] != "sent" or r["attempts"] > 1):
+            lines.append(f"\tlast error: {r['last_error']}")
     return "\n".join(lines)
 
 

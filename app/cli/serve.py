@@ -1,20 +1,26 @@
-"""``gatehouse serve``: the production server (gunicorn) on the current app factory."""
+"""``gatehouse serve``: the production server (gunicorn) on the current app factory.
+
+Whatever the server, a launcher makes the same three calls: ``metrics.prepare_for_server``
+before any worker starts (the instance's metrics directory), ``worker_app`` to build the
+app in each worker, and ``metrics.worker_exited`` when a worker ends.
+"""
 
 from __future__ import annotations
 
 import socket
 
 import click
+from flask import Flask
 from flask.cli import with_appcontext
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
-from app import create_app
+from app import create_app, metrics
 from app.cli.output import domain_errors
-from app.logs import JsonFormatter
-from app.services import change_listener
+from app.logs import JsonFormatter, configure_process_logging
+from app.services import change_listener, metric_history
 from app.services.runtime import EXTENSION as RUNTIME
-from app.services.runtime import runtime
+from app.services.runtime import runtime, settings
 
 
 class JsonLogger(glogging.Logger):
@@ -39,10 +45,23 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        app = create_app()
-        state = app.extensions[RUNTIME]
-        change_listener.listen(state.changes, state.settings.database_url)
-        return app
+        return worker_app()
+
+
+def worker_app() -> Flask:
+    """The app of one worker process: it listens for client changes (``change_listener``),
+    and one worker of the instance records its counters for the dashboard
+    (``metric_history``)."""
+    app = create_app()
+    state = app.extensions[RUNTIME]
+    change_listener.listen(state.changes, state.settings.database_url)
+    metric_history.start_sampler(app)
+    return app
+
+
+def _child_exit(_server, worker) -> None:
+    """gunicorn's hook in the master when a worker has exited."""
+    metrics.worker_exited(worker.pid)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -66,9 +85,14 @@ def _check_port_free(host: str, port: int) -> None:
 @domain_errors
 def serve(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Serve with gunicorn on HOST:PORT."""
+    configure_process_logging()
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
     _check_port_free(host, port)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        metrics.prepare_for_server(settings().instance_dir, bind)
+    except OSError as exc:
+        raise click.ClickException(f"cannot prepare the metrics directory: {exc}") from None
     _Gunicorn(
         {
             "bind": bind,
@@ -77,6 +101,7 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool) ->
             "accesslog": "-" if access_log else None,
             "errorlog": "-",
             "logger_class": JsonLogger,
+            "child_exit": _child_exit,
             "control_socket_disable": True,
             "graceful_timeout": 5,
             "timeout": 30,

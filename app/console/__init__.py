@@ -1,7 +1,7 @@
 """The console room: server-rendered pages for people, signed in with a session cookie.
 
-Sign-in, the token list, the generate wizard, a token's page, users and the audit
-log. Every query and rule is a call into ``app.services``; this package holds
+Sign-in, the dashboard, the token list, the generate wizard, a token's page, users
+and the audit log. Every query and rule is a call into ``app.services``; this package holds
 views, forms, templates (``app/templates/console``) and nothing else.
 """
 
@@ -13,6 +13,7 @@ from flask import Flask
 from app.console import (  # noqa: F401
     audit_log,
     auth,
+    dashboard,
     errors,
     generate,
     token_pages,
@@ -26,6 +27,6 @@ def init_console(app: Flask) -> None:
     """Sign-in and the console's routes (sessions and CSRF are ``app.http_policy``'s)."""
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
+    # the sign-in page says what it is: a first visit is not greeted with a demand
+    login_manager.login_message = None
     app.register_blueprint(bp)

@@ -12,6 +12,36 @@ from app.services import audit
 
 PER_PAGE = 50
 FILTERS = ("actor", "target", "since", "until")
+#: what each recorded action is called on the page (an unknown one shows its code)
+ACTIONS = {
+    "client.create": "Token generated",
+    "client.update": "Token edited",
+    "client.revoke": "Token revoked",
+    "client.rotate_secret": "Secret rotated",
+    "user.create": "User added",
+    "user.set_password": "Password set",
+    "user.deactivate": "User deactivated",
+    "user.sign_in_failed": "Sign-in refused",
+    "service.add": "Service added",
+    "mail.retry": "Email queued again",
+}
+#: detail names as the rest of the console says them
+DETAILS = {
+    "scopes": "services",
+    "expires_on": "expires on",
+    "grace_seconds": "grace seconds",
+    "email": "email as typed",
+}
+
+
+@bp.app_template_global("action_label")
+def action_label(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
+@bp.app_template_global("detail_label")
+def detail_label(key: str) -> str:
+    return DETAILS.get(key, key.replace("_", " "))
 
 
 @bp.get("/audit")

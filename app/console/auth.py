@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.console.access import SessionUser, safe_next
 from app.console.blueprint import bp
 from app.console.forms import LoginForm
-from app.services import users
+from app.services import audit, users
 from app.services.runtime import runtime
 
 FAILED = "The email or password is not right."
@@ -26,7 +26,7 @@ def _locked_message(seconds: int) -> str:
 def login():
     """The sign-in form; the session cookie is reissued on success (no fixation)."""
     if current_user.is_authenticated:
-        return redirect(url_for("console.tokens"))
+        return redirect(url_for("console.home"))
     form = LoginForm()
     status, headers = 200, {}
     if form.validate_on_submit():
@@ -36,9 +36,11 @@ def login():
         wait = runtime().login_failures.retry_after(key)
         user = None if wait else users.authenticate(email, form.password.data or "")
         if wait:
+            audit.sign_in_failed(form.email.data or "", address, locked=True)
             form.form_errors.append(_locked_message(wait))
             status, headers = 429, {"Retry-After": str(wait)}
         elif user is None:
+            audit.sign_in_failed(form.email.data or "", address)
             runtime().login_failures.record_failure(key)
             form.form_errors.append(FAILED)
             status = 401
@@ -47,7 +49,7 @@ def login():
             session.clear()
             login_user(SessionUser(user))
             session.permanent = True
-            return redirect(safe_next(request.args.get("next")) or url_for("console.tokens"))
+            return redirect(safe_next(request.args.get("next")) or url_for("console.home"))
     elif form.is_submitted():
         status = 400
     return render_template("console/login.html", form=form), status, headers

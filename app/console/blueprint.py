@@ -42,3 +42,13 @@ def page_url(page: int) -> str:
     args = request.args.to_dict()
     args["page"] = str(page)
     return url_for(request.endpoint or "console.tokens", **(request.view_args or {}), **args)
+
+
+@bp.app_template_global("mail_status")
+def mail_status(message) -> str:
+    """Where an email stands, in words: a file written is not an email sent."""
+    if message.status == "sent":
+        return "saved as .eml file, not emailed" if message.delivered_via == "file" else "sent"
+    if message.status == "failed":
+        return "failed"
+    return "retrying" if message.attempts else "queued, not sent yet"

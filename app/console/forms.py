@@ -19,11 +19,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import DateInput
 
 from app.security.passwords import MIN_LENGTH
 from app.services.client_rules import DESCRIPTION_MAX, NAME_MAX
 
+#: attributes of a ``YYYY-MM-DD`` text box
+DAY_INPUT = {
+    "class": "day",
+    "placeholder": "YYYY-MM-DD",
+    "pattern": r"\d{4}-\d{2}-\d{2}",
+    "inputmode": "numeric",
+    "maxlength": 10,
+    "autocomplete": "off",
+}
 GRACE_CHOICES = [
     SelectChoice(0, "None: the old secret stops working now"),
     SelectChoice(3600, "1 hour"),
@@ -67,11 +75,13 @@ class TokenDetailsForm(FlaskForm):
 
 
 class GenerateForm(TokenDetailsForm):
-    owner = SelectField("Owner (service rep)", choices=[])
+    owner = SelectField("Owner", choices=[])
+    #: a text box, not the browser's date picker: that one shows dates in the reader's
+    #: locale, while every date Gatehouse shows and takes is ``YYYY-MM-DD`` (UTC)
     expires_on = StringField(
         "Expires on",
-        widget=DateInput(),
         validators=[DataRequired("Choose an expiry date.")],
+        render_kw=DAY_INPUT,
     )
 
 

@@ -22,7 +22,7 @@ DEFAULT_DAYS = 90
 
 
 def _expiry_bounds() -> tuple[str, str, str]:
-    """(earliest, default, latest) expiry dates for the date picker: today to the furthest
+    """(earliest, default, latest) expiry dates: today to the furthest
     ``GATEHOUSE_MAX_CLIENT_DAYS`` allow."""
     first = days.today()
     last = first + timedelta(days=settings().max_client_days)
@@ -31,9 +31,8 @@ def _expiry_bounds() -> tuple[str, str, str]:
 
 
 def _generate_form(who: Actor) -> GenerateForm:
-    first, default, last = _expiry_bounds()
+    _, default, _ = _expiry_bounds()
     form = GenerateForm(data={"expires_on": default})
-    form.expires_on.render_kw = {"min": first, "max": last}
     form.services.choices = choices(service_options(who))
     if who.is_admin:
         form.owner.choices = owner_choices()
@@ -73,6 +72,7 @@ def generate():
         form=form,
         options=service_options(who),
         max_days=settings().max_client_days,
+        latest=_expiry_bounds()[2],
         max_active=settings().max_active_clients,
     ), status
 

@@ -10,6 +10,13 @@ from wtforms import SelectChoice
 from app.services import catalogue, users
 from app.services.actors import Actor
 
+#: what people call the system scopes (their keys are shown beside the name)
+SYSTEM_NAMES = {"introspect": "Token introspection", "manage": "Management API"}
+
+
+def system_name(key: str) -> str:
+    return SYSTEM_NAMES.get(key, key.capitalize())
+
 
 @dataclass(frozen=True)
 class ServiceOption:
@@ -36,7 +43,7 @@ def service_options(actor: Actor, keep: Iterable[str] = ()) -> list[ServiceOptio
     ]
     for key, hint in sorted(catalogue.SYSTEM_SCOPES.items()):
         if actor.is_admin or key in set(keep):
-            options.append(ServiceOption(key, f"System: {key}", hint))
+            options.append(ServiceOption(key, system_name(key), f"System scope: {hint}"))
     return options
 
 
@@ -48,7 +55,7 @@ def catalogue_options() -> list[ServiceOption]:
 def service_names() -> dict[str, str]:
     """Catalogue names by key, for showing a client's scopes."""
     names = {s.key: s.name for s in catalogue.list_services()}
-    names.update({key: f"System: {key}" for key in catalogue.SYSTEM_SCOPES})
+    names.update({key: f"{system_name(key)} (system scope)" for key in catalogue.SYSTEM_SCOPES})
     return names
 
 

@@ -18,7 +18,6 @@ PER_PAGE = 20
 TABS = ("active", "inactive")
 
 
-@bp.get("/")
 @bp.get("/tokens")
 @login_required
 def tokens():

@@ -33,6 +33,9 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
+    #: how a message sent by it left, as the outbox records it: ``smtp`` or ``file``
+    via: str
+
     @property
     def label(self) -> str: ...
 
@@ -46,6 +49,8 @@ class Transport(Protocol):
 
 class SmtpTransport:
     """``smtp://`` (plain), ``smtp+starttls://`` (STARTTLS) or ``smtps://`` (implicit TLS)."""
+
+    via = "smtp"
 
     def __init__(self, url: str, timeout: float = TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
@@ -150,6 +155,8 @@ def _describe(exc: BaseException) -> str:
 
 class FileTransport:
     """Writes each message as ``<name>.eml`` in a folder, for developers without SMTP."""
+
+    via = "file"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

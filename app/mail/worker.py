@@ -78,6 +78,7 @@ def _stopping(stop: threading.Event | None) -> bool:
 
 
 def _deliver(sender: Transport, outgoing: Outgoing, mail_from: str, now: datetime) -> str:
+    outbox_delivery.start_attempt(outgoing.id, now)
     try:
         try:
             email = build_email(outgoing, mail_from)
@@ -95,7 +96,7 @@ def _deliver(sender: Transport, outgoing: Outgoing, mail_from: str, now: datetim
             "given up" if message.status == "failed" else f"next try {message.next_attempt_at}",
         )
         return "failed" if message.status == "failed" else "retrying"
-    outbox_delivery.mark_sent(outgoing.id, now)
+    outbox_delivery.mark_sent(outgoing.id, now, via=sender.via)
     log.info("mail %s (%s) sent", outgoing.id, outgoing.kind)
     return "sent"
 

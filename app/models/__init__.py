@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.change import ClientChange
 from app.models.client import Client
+from app.models.metric_sample import MetricSample
 from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
 from app.models.service import Service
@@ -13,6 +14,7 @@ __all__ = [
     "Client",
     "ClientChange",
     "ClientReminder",
+    "MetricSample",
     "OutboxMessage",
     "RevocationEvent",
     "RevokedToken",

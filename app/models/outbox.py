@@ -50,6 +50,12 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    #: set while an attempt is under way: still set when a claim lapses, the worker
+    #: stopped mid-send and the message may have been delivered (the repeat is harmless:
+    #: the same ``Message-ID``)
+    sending_since: Mapped[datetime | None]
+    #: how a sent message left: ``smtp``, or ``file`` (an ``.eml`` in the outbox folder)
+    delivered_via: Mapped[str | None] = mapped_column(String(16))
 
 
 class ClientReminder(db.Model):

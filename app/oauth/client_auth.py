@@ -16,6 +16,7 @@ from urllib.parse import unquote_plus
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from flask import request as flask_request
 
+from app.oauth import failures
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
 from app.services import access_tokens
 from app.services.client_cache import ClientSnapshot
@@ -82,7 +83,8 @@ def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, 
         return POST, client_id, secret
     raise InvalidClient(
         "client authentication is required: send HTTP Basic credentials "
-        "or client_id and client_secret in the form body"
+        "or client_id and client_secret in the form body",
+        reason="missing",
     )
 
 
@@ -91,8 +93,9 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     try:
         method, client_id, secret = _credentials(request, methods)
         caller = _verify(method, client_id, secret)
-    except InvalidClient:
+    except InvalidClient as error:
         address = flask_request.remote_addr or "unknown"
+        failures.report(error, address)
         limiter = runtime().client_failures
         retry_after = limiter.retry_after(address)  # this failure is beyond the limit
         limiter.record_failure(address)
@@ -109,9 +112,12 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
         claims = access_tokens.verify(secret)
         snapshot = state.get(claims["client_id"]) if claims else None
         if snapshot is None:
-            raise InvalidClient("the bearer token is invalid, expired or revoked", "Bearer")
+            raise InvalidClient(
+                "the bearer token is invalid, expired or revoked", "Bearer", reason="bearer_token"
+            )
         return OAuthClient(snapshot, tuple(claims["scope"].split()))
     snapshot = state.authenticate(client_id, secret)
     if snapshot is None:
-        raise InvalidClient(FAILED)
+        reason = state.failure_reason(client_id, secret)
+        raise InvalidClient(FAILED, reason=reason, client_id=client_id)
     return OAuthClient(snapshot)

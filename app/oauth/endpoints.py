@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
+from app import metrics
 from app.oauth.client_auth import BASIC, BEARER, POST, OAuthClient
 from app.oauth.errors import InsufficientScope, UnsupportedTokenType, invalid_request
 from app.services import access_tokens
@@ -65,7 +66,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         check_token_params(request, self.SUPPORTED_TOKEN_TYPES)
 
     def query_token(self, token_string, token_type_hint):
-        return _query_token(token_string, token_type_hint)
+        token = _query_token(token_string, token_type_hint)
+        metrics.introspected(token is not None)
+        return token
 
     def check_permission(self, token, client, request) -> bool:
         return True  # any holder of ``introspect`` may introspect any token

@@ -16,13 +16,26 @@ def safe(text: str, limit: int = 300) -> str:
 
 
 class InvalidClient(rfc6749.InvalidClientError):
-    """``invalid_client``, always 401 with a challenge in the scheme the caller used."""
+    """``invalid_client``, always 401 with a challenge in the scheme the caller used.
+
+    ``reason`` (one of ``app.metrics.FAILURE_REASONS``) is for the operator (metrics,
+    logs); the answer never shows it. ``client_id`` is the id presented, if any.
+    """
 
     status_code = 401
 
-    def __init__(self, description: str, scheme: str = "Basic") -> None:
+    def __init__(
+        self,
+        description: str,
+        scheme: str = "Basic",
+        *,
+        reason: str = "malformed",
+        client_id: str | None = None,
+    ) -> None:
         super().__init__(description=safe(description), status_code=401)
         self.scheme = scheme
+        self.reason = reason
+        self.client_id = client_id
 
     def get_headers(self):
         headers = super().get_headers()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from app import metrics
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import RevokedToken
@@ -58,9 +59,11 @@ def audience_for(resources: list[str]) -> str:
     return resource
 
 
-def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str, Any]:
+def issue(
+    client: ClientSnapshot, scopes: list[str], audience: str, grant: str = "client_credentials"
+) -> dict[str, Any]:
     """Sign a token for ``client``; it never outlives the client: ``exp`` is at most the end
-    of its ``expires_on`` day."""
+    of its ``expires_on`` day. Counted in ``gatehouse_tokens_issued_total``."""
     state = runtime()
     now = int(time.time())
     client_end = int(client.valid_until.replace(tzinfo=UTC).timestamp())
@@ -76,7 +79,9 @@ def issue(client: ClientSnapshot, scopes: list[str], audience: str) -> dict[str,
         "exp": exp,
         "jti": secrets.token_urlsafe(16),
     }
-    token = jwts.sign(claims, state.keys.signing_key())
+    key = state.keys.signing_key()
+    token = jwts.sign(claims, key)
+    metrics.token_issued(grant, key.alg)
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -148,10 +153,13 @@ def deny(claims: dict[str, Any]) -> None:
     try:
         with transaction():
             db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
-            if db.session.get(RevokedToken, jti) is None:
+            added = db.session.get(RevokedToken, jti) is None
+            if added:
                 expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
                 db.session.add(RevokedToken(jti=jti, client_id=client_id, expires_at=expires_at))
                 revocation_feed.add_event("token", client_id, jti=jti)
                 token_denied(jti)
+        if added:
+            metrics.revoked("token")
     except Conflict:
         pass  # revoked by a simultaneous request: the outcome is the same

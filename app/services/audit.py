@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 
 from app.extensions import db
-from app.models import AuditEvent, Client
+from app.models import AuditEvent, Client, User
 from app.services.actors import Actor
 from app.services.days import parse_day
 from app.services.paging import Page, paginate
+from app.services.transaction import transaction
 
 
 def record(actor: Actor, action: str, target: str | None, **details: Any) -> AuditEvent:
@@ -21,6 +22,49 @@ def record(actor: Actor, action: str, target: str | None, **details: Any) -> Aud
     )
     db.session.add(event)
     return event
+
+
+# -- refused console sign-ins ----------------------------------------------------------
+SIGN_IN_FAILED = "user.sign_in_failed"
+#: the actor of an entry about someone not signed in
+ANONYMOUS = "anonymous"
+EMAIL_MAX = 254
+
+
+def sign_in_failed(email_as_typed: str, address: str | None, *, locked: bool = False) -> None:
+    """Write a refused console sign-in to the audit log, in its own transaction.
+
+    The entry names the address, the email as typed and why: ``unknown_email``,
+    ``deactivated``, ``no_password``, ``wrong_password``, or ``locked`` (refused, without
+    checking the password, after too many failures). Never the password. The person
+    signing in is told none of this.
+    """
+    typed = email_as_typed[:EMAIL_MAX]
+    email = typed.strip().lower()
+    reason = "locked" if locked else _sign_in_reason(email)
+    with transaction():
+        record(
+            Actor(label=ANONYMOUS, user=None, is_admin=False, address=address),
+            SIGN_IN_FAILED,
+            email or None,
+            email=typed,
+            reason=reason,
+        )
+
+
+def count_since(action: str, since: datetime) -> int:
+    """How many entries of ``action`` were written since ``since``."""
+    query = select(func.count()).where(AuditEvent.action == action, AuditEvent.at >= since)
+    return db.session.scalar(query) or 0
+
+
+def _sign_in_reason(email: str) -> str:
+    user = db.session.scalars(select(User).where(User.email == email)).first()
+    if user is None:
+        return "unknown_email"
+    if not user.active:
+        return "deactivated"
+    return "no_password" if user.password_hash is None else "wrong_password"
 
 
 # -- reading (console, issue 3) -------------------------------------------------

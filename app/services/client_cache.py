@@ -105,6 +105,18 @@ class ClientCache:
             return None
         return snapshot
 
+    def failure_reason(self, client_id: str, secret: str) -> str:
+        """Why ``authenticate`` refused these credentials, for the operator only (metrics,
+        logs): ``malformed``, ``unknown_or_wrong``, ``revoked`` or ``expired``. Called on
+        the failure path alone; the caller's answer is the same whatever it says."""
+        if not client_secrets.is_well_formed(secret):
+            return "malformed"
+        snapshot = self.get(client_id)
+        now = utcnow()
+        if snapshot is None or not snapshot.check_secret(secret, now):
+            return "unknown_or_wrong"
+        return "revoked" if snapshot.revoked else "expired"
+
     def forget(self, client_id: str) -> None:
         """Drop a client's snapshot after a change made by this process."""
         self._snapshots.forget(client_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, update
 
+from app import metrics
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Client, User
@@ -93,6 +94,7 @@ def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
         revoked = client.revoked_at is None and _mark_revoked(actor, client)
     if not revoked:  # revoked before, or by a simultaneous request: show it as it is now
         return find_client(actor, client_id), True
+    metrics.revoked("client")
     return client, False
 
 

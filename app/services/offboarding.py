@@ -7,6 +7,7 @@ at all.
 
 from __future__ import annotations
 
+from app import metrics
 from app.models import User
 from app.services import clients, users
 from app.services.actors import Actor
@@ -21,4 +22,6 @@ def deactivate_user(actor: Actor, email: str) -> tuple[User, int]:
     with transaction():
         user = users.deactivate(actor, email)
         revoked = clients.revoke_all_of(actor, user)
+    for _ in range(revoked):
+        metrics.revoked("client")
     return user, revoked

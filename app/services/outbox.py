@@ -12,7 +12,7 @@ They never hold a secret: nothing here ever sees one, only the client's row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
@@ -33,7 +33,7 @@ SUBJECTS = {
     "created": "Gatehouse: token '{name}' created",
     "revoked": "Gatehouse: token '{name}' revoked",
     "secret_rotated": "Gatehouse: token '{name}' secret rotated",
-    "expires_in_7_days": "Gatehouse: token '{name}' expires in 7 days ({expires_on})",
+    "expires_in_7_days": "Gatehouse: token '{name}' expires {due} ({expires_on})",
     "expired": "Gatehouse: token '{name}' expired ({expires_on})",
 }
 #: the audit-style name of the actor of calendar reminders
@@ -42,6 +42,8 @@ SYSTEM_ACTOR = "gatehouse"
 #: over the expiry catches up), but not later: starting a worker on an old database
 #: does not mail about tokens that expired long ago
 EXPIRED_CATCH_UP_DAYS = 7
+#: the early reminder goes this many days before ``expires_on``
+REMINDER_DAYS = 7
 
 
 def queue_client_event(
@@ -56,7 +58,10 @@ def queue_client_event(
 def queue_expiry_reminders(now: datetime | None = None) -> int:
     """Queue the due expiry reminders, once per client and kind; returns how many clients.
 
-    ``expires_in_7_days`` goes on the day ``expires_on`` is 7 days ahead. ``expired``
+    ``expires_in_7_days`` goes on the day ``expires_on`` is 7 days ahead, or on the first
+    run after it while the client is still valid (no worker ran that day; the subject
+    then says how many days are left), but only to clients that existed on that day: a
+    client created 3 days before its expiry was told its expiry at creation. ``expired``
     goes on the first run after the client really expired, i.e. from the day after
     ``expires_on`` (a client is valid through the end of that day), so
     the subject is true when it arrives. Revoked clients get no reminders: their
@@ -66,7 +71,10 @@ def queue_expiry_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     today = now.date()
     due = {
-        "expires_in_7_days": Client.expires_on == today + timedelta(days=7),
+        "expires_in_7_days": and_(
+            Client.expires_on >= today,
+            Client.expires_on <= today + timedelta(days=REMINDER_DAYS),
+        ),
         "expired": and_(
             Client.expires_on < today,
             Client.expires_on >= today - timedelta(days=EXPIRED_CATCH_UP_DAYS),
@@ -75,13 +83,16 @@ def queue_expiry_reminders(now: datetime | None = None) -> int:
     queued = 0
     for kind, condition in due.items():
         done = select(ClientReminder.client_id).where(ClientReminder.kind == kind)
-        candidates = list(
-            db.session.scalars(
-                select(Client.client_id)
+        candidates = [
+            client_id
+            for client_id, created_at, expires_on in db.session.execute(
+                select(Client.client_id, Client.created_at, Client.expires_on)
                 .where(condition, Client.revoked_at.is_(None), Client.client_id.not_in(done))
                 .order_by(Client.id)
             )
-        )
+            if kind != "expires_in_7_days"
+            or created_at.date() <= expires_on - timedelta(days=REMINDER_DAYS)
+        ]
         queued += sum(queue_reminder(client_id, kind, now) for client_id in candidates)
     return queued
 
@@ -112,7 +123,9 @@ def queue_reminder(client_id: str, kind: str, now: datetime | None = None) -> bo
 # -- rendering ----------------------------------------------------------------
 def _queue(client: Client, kind: str, actor: str, now: datetime) -> list[OutboxMessage]:
     base = _context(client, kind, actor, now)
-    subject = SUBJECTS[kind].format(name=client.name, expires_on=base["expires_on"])
+    subject = SUBJECTS[kind].format(
+        name=client.name, expires_on=base["expires_on"], due=base["due"]
+    )
     messages = []
     for user, for_creator in _recipients(client):
         context = base | {"subject": subject, "for_creator": for_creator}
@@ -152,10 +165,18 @@ def _context(client: Client, kind: str, actor: str, now: datetime) -> dict[str, 
         "owner_email": client.owner.email,
         "services": _services(client.scopes),
         "expires_on": client.expires_on.isoformat(),
+        "due": _due(client.expires_on, now),
         "actor": actor,
         "when": now.strftime("%Y-%m-%d %H:%M UTC"),
         "link": f"{settings().issuer}/tokens/{client.client_id}",
     }
+
+
+def _due(expires_on: date, now: datetime) -> str:
+    """When a client expires, as a subject says it: ``in 7 days``, ``tomorrow``, ``today``
+    (the client works through the end of ``expires_on``, UTC)."""
+    days = (expires_on - now.date()).days
+    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
 
 
 def _services(scopes: list[str]) -> list[dict[str, str]]:

@@ -7,6 +7,12 @@ the message. On PostgreSQL the second updater waits for the row lock, then sees
 the first one's claim and changes nothing; SQLite serialises writers. The claim
 is a lease (``claimed_until``): if a worker dies, the message is taken over once
 the lease lapses, so a crash delays mail instead of losing it.
+
+Delivery is at least once: a worker that dies after the server accepted a message
+but before recording it leaves ``sending_since`` set, and the next worker sends it
+again. The repeat is harmless (the same ``Message-ID``, so mail clients fold the
+copies) and visible: every attempt is counted when it starts, and the interrupted
+one is written in ``last_error`` (``gatehouse mail list``).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
@@ -104,7 +110,33 @@ def _claim(message_id: int, worker: str, now: datetime) -> bool:
             .values(claimed_by=worker, claimed_until=now + LEASE)
             .execution_options(synchronize_session=False)
         )
+        if result.rowcount == 1:
+            _note_interrupted(message_id)
     return result.rowcount == 1
+
+
+def _note_interrupted(message_id: int) -> None:
+    """A claimed message still marked as being sent: its last attempt never reported back."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is not None and message.sending_since is not None:
+        message.last_error = (
+            f"attempt {message.attempts} was interrupted (the worker stopped while sending, "
+            f"{_iso(message.sending_since)}): it may have been delivered; a repeat carries "
+            "the same Message-ID"
+        )
+        message.sending_since = None
+
+
+def start_attempt(message_id: int, now: datetime | None = None) -> None:
+    """Count an attempt before sending: one a crash interrupts is counted too."""
+    now = now or utcnow()
+    with transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(attempts=OutboxMessage.attempts + 1, sending_since=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _detach(row: OutboxMessage) -> Outgoing:
@@ -121,8 +153,17 @@ def _detach(row: OutboxMessage) -> Outgoing:
     )
 
 
-def mark_sent(message_id: int, now: datetime | None = None) -> None:
-    """Record a delivery (the last error, if any, is kept as history)."""
+def _counted() -> ColumnElement[int]:
+    """``attempts``, plus this one unless ``start_attempt`` already counted it."""
+    return case(
+        (OutboxMessage.sending_since.is_(None), OutboxMessage.attempts + 1),
+        else_=OutboxMessage.attempts,
+    )
+
+
+def mark_sent(message_id: int, now: datetime | None = None, via: str = "smtp") -> None:
+    """Record a delivery over ``via`` (``smtp``, or ``file``: an ``.eml`` written); the last
+    error, if any, is kept as history."""
     now = now or utcnow()
     with transaction():
         db.session.execute(
@@ -131,7 +172,9 @@ def mark_sent(message_id: int, now: datetime | None = None) -> None:
             .values(
                 status="sent",
                 sent_at=now,
-                attempts=OutboxMessage.attempts + 1,
+                delivered_via=via,
+                attempts=_counted(),
+                sending_since=None,
                 claimed_by=None,
                 claimed_until=None,
             )
@@ -148,9 +191,10 @@ def mark_failed(
         message = db.session.get(OutboxMessage, message_id, with_for_update=True)
         if message is None:
             raise NotFound(f"no message {message_id}")
-        message.attempts += 1
+        if message.sending_since is None:  # not counted by ``start_attempt``
+            message.attempts += 1
         message.last_error = error[:ERROR_MAX]
-        message.claimed_by = message.claimed_until = None
+        message.claimed_by = message.claimed_until = message.sending_since = None
         if permanent or message.attempts >= MAX_ATTEMPTS:
             message.status = "failed"
         else:
@@ -182,7 +226,7 @@ def retry_message(actor: Actor, message_id: int, now: datetime | None = None) ->
         if message.status == "sent":
             raise Conflict(f"message {message_id} was already sent at {_iso(message.sent_at)}")
         message.status, message.attempts, message.next_attempt_at = "queued", 0, now
-        message.claimed_by = message.claimed_until = None
+        message.claimed_by = message.claimed_until = message.sending_since = None
         audit.record(actor, "mail.retry", message.client_id, message=message_id)
     return message
 
@@ -197,6 +241,7 @@ def describe(message: OutboxMessage) -> dict[str, Any]:
         "subject": message.subject,
         "status": message.status,
         "attempts": message.attempts,
+        "delivered_via": message.delivered_via,
         "next_attempt_at": _iso(message.next_attempt_at) if message.status == "queued" else None,
         "last_error": message.last_error,
         "created_at": _iso(message.created_at),

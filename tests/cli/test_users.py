@@ -41,6 +41,7 @@ def test_create_member_with_services(app, gh):
         "role": "member",
         "active": True,
         "services": ["candidates", "jobs"],
+        "password_set": False,
         "can_sign_in": False,
     }
     user = _user(app, "rep@example.com")

@@ -33,7 +33,7 @@ def test_pages_need_a_signed_in_person(console, path):
 
 def test_sign_in_lands_on_the_token_list_with_a_safe_session_cookie(console, people):
     response = console.login(MEMBER)
-    assert response.headers["Location"] == "/tokens"
+    assert response.headers["Location"] == "/"  # the home page: a member's is their tokens
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("gatehouse_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -52,7 +52,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(console
         response = console.http.post(
             f"/login?next={target}", data=form | {"csrf_token": console.token()}
         )
-        assert response.headers["Location"] == "/tokens", target
+        assert response.headers["Location"] == "/", target
         console.post("/logout")
 
 
@@ -131,8 +131,8 @@ def test_deactivation_ends_the_session(as_member, app):
     assert as_member.get("/tokens").status_code == 302
 
 
-def test_signed_in_people_visiting_login_go_to_their_tokens(as_member):
-    assert as_member.get("/login").headers["Location"] == "/tokens"
+def test_signed_in_people_visiting_login_go_to_their_home_page(as_member):
+    assert as_member.get("/login").headers["Location"] == "/"
 
 
 def test_instances_share_sign_in_failures_through_redis(

@@ -28,7 +28,9 @@ def test_admin_wizard_offers_owners_all_services_and_system_scopes(as_admin):
         assert f'id="services-{key}" value="{key}"' in html
         assert f'<label for="services-{key}">' in html
     assert f'value="{in_days(90)}"' in html  # default expiry: 90 days
-    assert f'min="{in_days(0)}"' in html and f'max="{in_days(366)}"' in html
+    # a YYYY-MM-DD text box, not the browser's date picker (which follows the locale)
+    assert 'type="date"' not in html and 'placeholder="YYYY-MM-DD"' in html
+    assert f"at the latest {in_days(366)}" in html
 
 
 def test_member_wizard_has_no_owner_picker_and_only_held_services(as_member):

@@ -39,14 +39,18 @@ def free_port() -> int:
 def server_env(
     database_url: str, keys_dir: Path, instance_dir: Path, issuer: str, **extra: str
 ) -> dict[str, str]:
-    """The environment of a server or CLI process: ours, and no stray GATEHOUSE_*."""
+    """The environment of a server or CLI process: ours, and no stray GATEHOUSE_*.
+
+    Servers record no metric samples unless a test asks (``extra``): the test database is
+    shared, and a row written in the middle of another test would change its counts.
+    """
     return clean_environment(
         GATEHOUSE_DATABASE_URL=database_url,
         GATEHOUSE_KEYS_DIR=keys_dir,
         GATEHOUSE_INSTANCE_DIR=instance_dir,
         GATEHOUSE_ISSUER=issuer,
         PYTHONUNBUFFERED="1",
-        **extra,
+        **({"GATEHOUSE_METRICS_SAMPLE_SECONDS": "0"} | extra),
     )
 
 
@@ -113,11 +117,14 @@ class LiveServer:
         raise RuntimeError(f"not ready in {READY_TIMEOUT} s ({last}):\n{self.log()}")
 
 
-def _launch(env: dict[str, str], port: int, log_path: Path, workers: int) -> LiveServer:
+def _launch(
+    env: dict[str, str], port: int, log_path: Path, workers: int, args: Sequence[str] = ()
+) -> LiveServer:
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = ["serve", "--port", str(port), "--workers", str(workers), *args]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-m", "app", *command],
             env=env,
             cwd=log_path.parent,
             stdin=subprocess.DEVNULL,
@@ -147,6 +154,7 @@ def running_servers(
     *,
     workers: int = 2,
     while_starting: Callable[[], object] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[list[LiveServer]]:
     """Start one ``gatehouse serve`` per ``(env, port, log_path)``, all ready; stop them after.
 
@@ -163,7 +171,7 @@ def running_servers(
             runtime_dir = runtime_root / str(index)
             runtime_dir.mkdir()
             env = env | {"XDG_RUNTIME_DIR": str(runtime_dir)}
-            servers.append(_launch(env, port, log_path, workers))
+            servers.append(_launch(env, port, log_path, workers, args))
         if while_starting is not None:
             while_starting()
         for server in servers:
@@ -173,8 +181,8 @@ def running_servers(
 
 @contextmanager
 def running_server(
-    env: dict[str, str], port: int, log_path: Path, *, workers: int = 2
+    env: dict[str, str], port: int, log_path: Path, *, workers: int = 2, args: Sequence[str] = ()
 ) -> Iterator[LiveServer]:
     """One ``gatehouse serve`` on 127.0.0.1:``port``, ready; stopped when the block exits."""
-    with running_servers([(env, port, log_path)], workers=workers) as (server,):
+    with running_servers([(env, port, log_path)], workers=workers, args=args) as (server,):
         yield server

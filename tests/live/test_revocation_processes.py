@@ -35,7 +35,6 @@ WARM_ROUNDS = 6
 PG_HOST = "127.0.0.1:5432"
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}/postgres"
 LIVE_DB = "gatehouse_live"
-LIVE_DB_URL = f"postgresql+psycopg://postgres@{PG_HOST}/{LIVE_DB}"
 
 
 def _token_refused(url: str, creds: Credentials) -> bool:
@@ -116,17 +115,21 @@ def test_cli_revocation_reaches_every_worker_within_one_second(
 
 
 @pytest.fixture
-def live_postgres() -> str:
-    """The ``gatehouse_live`` database (created if missing); skip without PostgreSQL."""
+def live_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL database of this test's own, dropped after it; skip without
+    PostgreSQL. (A database kept between runs would be left at whatever migration the last
+    branch to run applied, which another branch's ``gatehouse init`` cannot read.)"""
+    name = f"{LIVE_DB}_{uuid.uuid4().hex[:8]}"
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (LIVE_DB,))
-            if found.fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                    conn.execute(f'CREATE DATABASE "{LIVE_DB}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError:
         pytest.skip(f"PostgreSQL not reachable at {PG_HOST}")
-    return LIVE_DB_URL
+    try:
+        yield f"postgresql+psycopg://postgres@{PG_HOST}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -147,7 +150,7 @@ def _service_layer(database_url: str, keys_dir: Path, instance_dir: Path) -> Ite
 
 
 def _make_clients(database_url: str, keys_dir: Path, instance_dir: Path) -> list[Credentials]:
-    """An owner of our own (the database outlives test runs) with two clients."""
+    """An owner with two clients."""
     owner = f"live-{uuid.uuid4().hex[:12]}@example.com"
     expires = datetime.now(UTC).date() + timedelta(days=2)
     with _service_layer(database_url, keys_dir, instance_dir):

@@ -62,6 +62,7 @@ def test_mail_list_json_and_status_filter(app, factory, smtp, gh):
         "subject",
         "status",
         "attempts",
+        "delivered_via",
         "next_attempt_at",
         "last_error",
         "created_at",

@@ -130,3 +130,50 @@ def test_two_workers_queue_each_reminder_once(app, make_app, factory):
     soon = [m for m in rows(app) if m["kind"] == "expires_in_7_days"]
     assert len(soon) == 12
     assert len({m["client_id"] for m in soon}) == 12
+
+
+def subjects(app: Flask, kind: str) -> list[str]:
+    return [m["subject"] for m in rows(app) if m["kind"] == kind and m["recipient"] == REP]
+
+
+def test_a_missed_7_day_reminder_is_caught_up_once_saying_the_days_left(app, factory):
+    factory.user(REP)
+    factory.client(owner=REP, name="Late", expires_on=today() + timedelta(days=DAYS))
+    expiry = (today() + timedelta(days=DAYS)).isoformat()
+    # no worker ran on the day 7 days before, nor on the next two: the first run is 4 days before
+    assert queue(app, day(DAYS - 4)) == 1
+    for offset in range(DAYS - 4, DAYS + 1):
+        assert queue(app, day(offset, hour=23)) == 0  # never twice
+    assert subjects(app, "expires_in_7_days") == [
+        f"Gatehouse: token 'Late' expires in 4 days ({expiry})"
+    ]
+    assert queue(app, day(DAYS + 1)) == 1  # and the "expired" one still comes
+    assert subjects(app, "expired") == [f"Gatehouse: token 'Late' expired ({expiry})"]
+
+
+def test_a_worker_back_on_the_last_day_says_today_and_on_the_day_before_tomorrow(app, factory):
+    factory.user(REP)
+    factory.client(owner=REP, name="Today", expires_on=today() + timedelta(days=DAYS))
+    factory.client(owner=REP, name="Tomorrow", expires_on=today() + timedelta(days=DAYS + 1))
+    assert queue(app, day(DAYS)) == 2
+    last, next_day = today() + timedelta(days=DAYS), today() + timedelta(days=DAYS + 1)
+    assert sorted(subjects(app, "expires_in_7_days")) == [
+        f"Gatehouse: token 'Today' expires today ({last})",
+        f"Gatehouse: token 'Tomorrow' expires tomorrow ({next_day})",
+    ]
+
+
+def test_a_worker_back_after_the_expiry_sends_only_the_expired_reminder(app, factory):
+    factory.user(REP)
+    factory.client(owner=REP, name="Gone", expires_on=today() + timedelta(days=DAYS))
+    assert queue(app, day(DAYS + 2)) == 1
+    assert [m["kind"] for m in rows(app) if m["kind"] in REMINDER_KINDS] == ["expired"]
+
+
+def test_a_client_created_within_its_last_week_gets_no_early_reminder(app, factory):
+    """It was told its expiry when it was created; "expires in 7 days" would be false."""
+    factory.user(REP)
+    factory.client(owner=REP, name="Short", expires_on=today() + timedelta(days=3))
+    for offset in range(0, 4):
+        assert queue(app, day(offset, hour=23)) == 0
+    assert subjects(app, "expires_in_7_days") == []
