@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import health, http_errors, http_policy
+from app.api import init_api
 from app.config import Settings, load_settings
 from app.console import init_console
 from app.database import init_database
@@ -38,6 +39,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     http_policy.install(app, settings)
     init_oauth(app)
     app.register_blueprint(health.bp)
+    init_api(app)
     init_console(app)
     http_errors.register(app)
     return app
