@@ -122,6 +122,7 @@ def reply(result: BaseModel | None, status: int = 200) -> Response:
     if result is None:
         response = Response(status=status)
     else:
-        response = Response(result.model_dump_json(), status, mimetype=JSON)
+        # a final newline, as Flask's jsonify writes: a terminal shows curl's output whole
+        response = Response(result.model_dump_json() + "\n", status, mimetype=JSON)
     response.headers["Cache-Control"] = "no-store"
     return response

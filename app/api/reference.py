@@ -48,6 +48,12 @@ def rules_of(schema: dict[str, Any]) -> str:
     return ", ".join(found)
 
 
+def spans(text: str) -> list[tuple[str, bool]]:
+    """Text with `backtick` code spans as ``(text, is_code)`` pieces, for the template to
+    escape and wrap (the descriptions are written for both the document and the page)."""
+    return [(piece, index % 2 == 1) for index, piece in enumerate(text.split("`")) if piece]
+
+
 def fields_of(document: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """One row per field of a component: name, type, required, rules, description."""
     schema = document["components"]["schemas"][name]
@@ -87,7 +93,7 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
                     "path": path,
                     "id": op["operationId"],
                     "summary": op["summary"],
-                    "description": op.get("description", ""),
+                    "description": spans(op.get("description", "")),
                     "secured": bool(op.get("security")),
                     "parameters": [
                         {**p, "type": type_of(p["schema"]), "rules": rules_of(p["schema"])}

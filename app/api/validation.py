@@ -66,7 +66,8 @@ class ApiError(Exception):
 
 def error_response(error: ApiError) -> Response:
     """The JSON error body; never cached (it may describe a caller's own objects)."""
-    body = json.dumps({"error": error.error, "message": error.message, "fields": error.fields})
+    fields = {"error": error.error, "message": error.message, "fields": error.fields}
+    body = json.dumps(fields) + "\n"
     response = Response(body, error.status, headers=error.headers, mimetype=JSON)
     response.headers["Cache-Control"] = "no-store"
     return response
