@@ -29,12 +29,18 @@ def status_of(error: DomainError) -> int:
     return 422
 
 
+#: one answer for a client that does not exist and one the caller may not see; it does
+#: not repeat the path either, which may hold anything (a secret pasted in the wrong place)
+NOT_FOUND = "No such client, or not one the caller may see."
+
+
 def domain_error(error: DomainError) -> Response:
     status = status_of(error)
     code = "invalid_input" if status == 422 else error.code
+    message = NOT_FOUND if status == 404 else error.message
     headers = {"Retry-After": "1"} if status == 503 else None
     fields = {name: error.message for name in error.fields}
-    return error_response(ApiError(status, code, error.message, fields, headers))
+    return error_response(ApiError(status, code, message, fields, headers))
 
 
 def unstorable_input(_error: DataError) -> Response:

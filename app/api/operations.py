@@ -42,7 +42,6 @@ class Operation:
     errors: tuple[int, ...]
     #: operation name -> JSON pointer into the result that fills its path parameter
     links: dict[str, str] = field(default_factory=dict)
-    secured: bool = True
 
 
 class Api:

@@ -14,7 +14,7 @@ since the services collapse whitespace before they check a name is not empty.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -73,7 +73,7 @@ def _no_default(schema: dict) -> None:
     schema.pop("default", None)
 
 
-def optional(description: str = ""):  # noqa: ANN201 - a pydantic FieldInfo
+def optional(description: str = "") -> Any:
     """An optional field that may be left out but not sent as ``null``.
 
     ``None`` is only the "left out" marker (pydantic does not validate defaults); the

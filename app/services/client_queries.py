@@ -38,11 +38,10 @@ def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
 def find_client(actor: Actor, client_id: str) -> Client:
     """One client the actor may see; anything else (even one that exists) is ``NotFound``.
 
-    An id that cannot be one of ours is not looked up (nor sent to the database), nor
-    repeated: it may be anything, a secret pasted in the wrong place included.
+    An id that cannot be one of ours is not looked up (nor sent to the database).
     """
     if not client_secrets.is_plausible_client_id(client_id):
-        raise NotFound("no such client")
+        raise NotFound(f"no client {client_id}")
     query = select(Client).where(Client.client_id == client_id)
     visible = _visible_to(actor)
     if visible is not None:
