@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import health, http_errors, http_policy, instrumentation
+from app.api import init_api
 from app.config import Settings, load_settings
 from app.console import init_console
 from app.database import init_database
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     instrumentation.install(app, settings.trusted_proxies)
     init_oauth(app)
     app.register_blueprint(health.bp)
+    init_api(app)
     init_console(app)
     # browsers and tools ask for /favicon.ico whatever the page links
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))

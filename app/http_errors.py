@@ -2,7 +2,8 @@
 
 An HTTP error answers with the console's HTML error page when the request is for
 a console page (or from a browser that prefers HTML, outside the machine paths);
-the OAuth endpoints, the API, metadata and operations always answer JSON.
+the OAuth endpoints, metadata and operations always answer JSON in the RFC 6749
+shape, and the management API (``/api/``) in its own, ``{"error", "message", "fields"}``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from app.errors import Unavailable
 from app.extensions import db
 from app.http_policy import is_machine_path
 
 log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
 
 
 def wants_html() -> bool:
@@ -31,7 +33,12 @@ def wants_html() -> bool:
 
 
 def _error(status: int, code: str, title: str, message: str):
-    """An HTML error page for people, an RFC 6749-shaped JSON body for machines."""
+    """An HTML error page for people, an RFC 6749-shaped JSON body for machines, the
+    management API's shape under ``/api/``."""
+    if request.path.startswith(API_PREFIX):
+        response = jsonify(error=code, message=message, fields={})
+        response.headers["Cache-Control"] = "no-store"
+        return response, status
     if wants_html():
         page = render_template("console/error.html", code=status, title=title, message=message)
         return page, status
@@ -52,14 +59,21 @@ def register(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
         limit = app.config["MAX_CONTENT_LENGTH"] // 1024
-        return jsonify(
-            error="invalid_request", error_description=f"the request body is over {limit} KiB"
-        ), 413
+        message = f"the request body is over {limit} KiB"
+        if request.path.startswith(API_PREFIX):
+            return _error(413, "payload_too_large", "Too large", message)
+        return jsonify(error="invalid_request", error_description=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return _error(error.code or 500, code, error.name, error.description or "")
+        response = make_response(
+            *_error(error.code or 500, code, error.name, error.description or "")
+        )
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110 §15.5.6: a 405 names the methods the resource allows
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -26,3 +26,13 @@ class Actor:
     @classmethod
     def person(cls, user: User, address: str | None = None) -> Actor:
         return cls(label=user.email, user=user, is_admin=user.is_admin, address=address)
+
+    @classmethod
+    def client(cls, client_id: str, owner: User, address: str | None = None) -> Actor:
+        """A ``manage`` client acting as its owner, with the owner's role and services.
+
+        The audit log names it ``client:<client_id>``.
+        """
+        return cls(
+            label=f"client:{client_id}", user=owner, is_admin=owner.is_admin, address=address
+        )

@@ -75,14 +75,18 @@ def _day(value: str | date | None, field: str) -> date | None:
 
 
 def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
-    """Members see their own actions and what was done to their clients or account."""
+    """Members see their own actions and what was done to their clients or account.
+
+    Their own actions are those under their email and, when a ``manage`` client acts
+    for them, under that client's label too.
+    """
     if actor.is_admin:
         return None
     if actor.user is None:
         return AuditEvent.actor == actor.label
     own_clients = select(Client.client_id).where(Client.owner_id == actor.user.id)
     return or_(
-        AuditEvent.actor == actor.label,
+        AuditEvent.actor.in_({actor.label, actor.user.email}),
         AuditEvent.target == actor.user.email,
         AuditEvent.target.in_(own_clients),
     )
@@ -97,6 +101,7 @@ def list_events(
     until: str | date | None = None,
     page: int = 1,
     per_page: int = 50,
+    clamp: bool = True,
 ) -> Page[AuditEvent]:
     """Audit entries the actor may read, newest first; ``by``/``target`` match case-insensitively
     anywhere in the field, ``since``/``until`` are inclusive UTC days."""
@@ -117,4 +122,4 @@ def list_events(
         query = query.where(AuditEvent.at >= datetime.combine(first, time.min))
     if last is not None:
         query = query.where(AuditEvent.at <= datetime.combine(last, time.max))
-    return paginate(query, page, per_page)
+    return paginate(query, page, per_page, clamp)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Service
 from app.services import audit
 from app.services.actors import Actor
+from app.services.paging import Page, paginate
 from app.services.transaction import transaction
 
 SYSTEM_SCOPES = {
@@ -28,9 +29,8 @@ DEFAULT_SERVICES = [
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
 
 
-def list_services(q: str | None = None) -> list[Service]:
-    """The catalogue, optionally filtered by a case-insensitive match on name or key."""
-    query = select(Service).order_by(Service.name)
+def _service_query(q: str | None) -> Select[tuple[Service]]:
+    query = select(Service).order_by(Service.name, Service.key)
     if q and q.strip():
         text = q.strip().lower()
         query = query.where(
@@ -39,7 +39,17 @@ def list_services(q: str | None = None) -> list[Service]:
                 Service.key.contains(text, autoescape=True),
             )
         )
-    return list(db.session.scalars(query))
+    return query
+
+
+def list_services(q: str | None = None) -> list[Service]:
+    """The catalogue, optionally filtered by a case-insensitive match on name or key."""
+    return list(db.session.scalars(_service_query(q)))
+
+
+def page_services(q: str | None = None, page: int = 1, per_page: int = 50) -> Page[Service]:
+    """One page of ``list_services``; a page past the end is empty."""
+    return paginate(_service_query(q), page, per_page, clamp=False)
 
 
 def service_keys() -> set[str]:

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Client
+from app.models import Client, User
 from app.models.types import utcnow
+from app.security import secrets as client_secrets
 from app.services import users, validity
 from app.services.actors import Actor
 from app.services.paging import Page, paginate
@@ -35,7 +36,12 @@ def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
 
 
 def find_client(actor: Actor, client_id: str) -> Client:
-    """One client the actor may see; anything else (even one that exists) is ``NotFound``."""
+    """One client the actor may see; anything else (even one that exists) is ``NotFound``.
+
+    An id that cannot be one of ours is not looked up (nor sent to the database).
+    """
+    if not client_secrets.is_plausible_client_id(client_id):
+        raise NotFound(f"no client {client_id}")
     query = select(Client).where(Client.client_id == client_id)
     visible = _visible_to(actor)
     if visible is not None:
@@ -46,12 +52,30 @@ def find_client(actor: Actor, client_id: str) -> Client:
     return client
 
 
+def active_owner(client_id: str) -> User | None:
+    """The client's owner while that person is active; None for an unknown client or a
+    deactivated owner (whose clients then act for no one)."""
+    return db.session.scalars(
+        select(User)
+        .join(Client, Client.owner_id == User.id)
+        .where(Client.client_id == client_id, User.active.is_(True))
+    ).first()
+
+
 def client_query(
     actor: Actor, owner: str | None = None, status: str = "active", q: str | None = None
 ) -> Select[tuple[Client]]:
-    """Clients visible to the actor, filtered by owner, status and text, newest first."""
+    """Clients visible to the actor, filtered by owner, status and text, newest first.
+
+    A member may name only themselves as the owner: asking for another user's clients
+    is refused before any lookup, so the answer never tells whether that user exists.
+    """
     if status not in STATUSES:
         raise InvalidInput("status must be active, inactive or all", {"status": "invalid"})
+    if owner and not actor.is_admin:
+        mine = actor.user.email if actor.user else None
+        if users.normalise_email(owner) != mine:
+            raise Forbidden("members see only their own clients", {"owner": "forbidden"})
     query = select(Client).order_by(Client.created_at.desc(), Client.id.desc())
     visible = _visible_to(actor)
     if visible is not None:
@@ -89,9 +113,10 @@ def page_clients(
     q: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    clamp: bool = True,
 ) -> Page[Client]:
-    """One page of the clients ``list_clients`` would return."""
-    return paginate(client_query(actor, owner, status, q), page, per_page)
+    """One page of the clients ``list_clients`` would return (``clamp``: see ``paginate``)."""
+    return paginate(client_query(actor, owner, status, q), page, per_page, clamp)
 
 
 def describe(client: Client) -> dict[str, Any]:

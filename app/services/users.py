@@ -17,6 +17,7 @@ from app.models import Service, User
 from app.security.passwords import MIN_LENGTH
 from app.services import audit
 from app.services.actors import Actor
+from app.services.paging import Page, paginate
 from app.services.runtime import runtime
 from app.services.transaction import transaction
 
@@ -64,7 +65,8 @@ def create_user(
     services: list[str] | None = None,
     password: str | None = None,
 ) -> User:
-    """Add a user; without a password they cannot sign in until an admin sets one."""
+    """Add a user (admins); without a password they cannot sign in until an admin sets one."""
+    _require_admin(actor)
     email = normalise_email(email)
     _validate(email, name, role, password)
     duplicate = f"a user with email {email} already exists"
@@ -86,6 +88,12 @@ def create_user(
 def list_users() -> list[User]:
     """Every user, by email."""
     return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def page_users(actor: Actor, page: int = 1, per_page: int = 50) -> Page[User]:
+    """One page of every user, by email (admins); a page past the end is empty."""
+    _require_admin(actor)
+    return paginate(select(User).order_by(User.email), page, per_page, clamp=False)
 
 
 def get_by_email(email: str) -> User:
