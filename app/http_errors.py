@@ -59,7 +59,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return _error(error.code or 500, code, error.name, error.description or "")
+        response = make_response(
+            _error(error.code or 500, code, error.name, error.description or "")
+        )
+        # the error's own headers (RFC 9110 §15.5.6: a 405 lists the allowed methods in Allow)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -78,7 +78,7 @@ def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, 
     if in_form and POST in methods:
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         if not client_id or not secret:
-            raise InvalidClient("both client_id and client_secret are required")
+            raise InvalidClient("both client_id and client_secret are required", scheme=None)
         return POST, client_id, secret
     raise InvalidClient(
         "client authentication is required: send HTTP Basic credentials "
@@ -113,5 +113,5 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
         return OAuthClient(snapshot, tuple(claims["scope"].split()))
     snapshot = state.authenticate(client_id, secret)
     if snapshot is None:
-        raise InvalidClient(FAILED)
+        raise InvalidClient(FAILED, scheme="Basic" if method == BASIC else None)
     return OAuthClient(snapshot)
