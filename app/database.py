@@ -1,8 +1,9 @@
 """The database connection: engine options and per-connection settings.
 
-SQLite: WAL, foreign keys and a busy timeout. PostgreSQL: a statement timeout
-and short pool and connect timeouts, so a hung or unreachable server becomes
-a 503 quickly instead of a worker killed by the server's timeout.
+SQLite: WAL, foreign keys and a busy timeout; the file is private (0600).
+PostgreSQL: a statement timeout and short pool and connect timeouts, so a hung
+or unreachable server becomes a 503 quickly instead of a worker killed by the
+server's timeout.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 
 from app.config import Settings
 from app.extensions import db, migrate
+from app.instance import private_dir, private_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -28,10 +30,20 @@ def init_database(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
         if settings.database_url.startswith("sqlite"):
-            settings.instance_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.instance_dir)
+            if file := sqlite_file(settings.database_url):
+                private_sqlite(file)
             event.listen(db.engine, "connect", _sqlite_pragmas)
         elif settings.database_url.startswith("postgresql"):
             event.listen(db.engine, "connect", _postgres_timeouts)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URL (None for an in-memory database)."""
+    name = make_url(url).database
+    return (
+        Path(name).absolute() if name and name != ":memory:" and "mode=memory" not in url else None
+    )
 
 
 def _engine_options(url: str) -> dict[str, object]:
