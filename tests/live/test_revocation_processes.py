@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from app import create_app
@@ -32,10 +31,6 @@ WINDOW = 1.0
 POLL = 0.05
 ROUNDS_AFTER = 20
 WARM_ROUNDS = 6
-PG_HOST = "127.0.0.1:5432"
-PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}/postgres"
-LIVE_DB = "gatehouse_live"
-LIVE_DB_URL = f"postgresql+psycopg://postgres@{PG_HOST}/{LIVE_DB}"
 
 
 def _token_refused(url: str, creds: Credentials) -> bool:
@@ -116,17 +111,12 @@ def test_cli_revocation_reaches_every_worker_within_one_second(
 
 
 @pytest.fixture
-def live_postgres() -> str:
-    """The ``gatehouse_live`` database (created if missing); skip without PostgreSQL."""
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (LIVE_DB,))
-            if found.fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                    conn.execute(f'CREATE DATABASE "{LIVE_DB}"')
-    except psycopg.OperationalError:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}")
-    return LIVE_DB_URL
+def live_postgres(database_url: str) -> str:
+    """The run's own PostgreSQL database (``GATEHOUSE_TEST_DATABASE_URL``), never a shared one:
+    another branch may have migrated a shared database past this one's migrations."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two instances on one PostgreSQL: set GATEHOUSE_TEST_DATABASE_URL")
+    return database_url
 
 
 @contextlib.contextmanager
@@ -147,7 +137,7 @@ def _service_layer(database_url: str, keys_dir: Path, instance_dir: Path) -> Ite
 
 
 def _make_clients(database_url: str, keys_dir: Path, instance_dir: Path) -> list[Credentials]:
-    """An owner of our own (the database outlives test runs) with two clients."""
+    """An owner of our own with two clients."""
     owner = f"live-{uuid.uuid4().hex[:12]}@example.com"
     expires = datetime.now(UTC).date() + timedelta(days=2)
     with _service_layer(database_url, keys_dir, instance_dir):
