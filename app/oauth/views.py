@@ -82,6 +82,11 @@ def revocations():
     """The revocation feed for offline verifiers (authenticated as for /introspect)."""
     server = _server()
     try:
+        if set(request.args) - {"since"}:
+            raise invalid_request(
+                "the query string takes only since: send credentials in the Authorization "
+                "header, never in the query string (it may be logged)"
+            )
         oauth_request = server.create_oauth2_request(None)
         require_introspect(server.authenticate_client(oauth_request, [BASIC, BEARER]))
         since = request.args.get("since")

@@ -113,11 +113,14 @@ class LiveServer:
         raise RuntimeError(f"not ready in {READY_TIMEOUT} s ({last}):\n{self.log()}")
 
 
-def _launch(env: dict[str, str], port: int, log_path: Path, workers: int) -> LiveServer:
+def _launch(
+    env: dict[str, str], port: int, log_path: Path, workers: int, args: Sequence[str] = ()
+) -> LiveServer:
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)],
+            [*command, *args],
             env=env,
             cwd=log_path.parent,
             stdin=subprocess.DEVNULL,
@@ -146,9 +149,12 @@ def running_servers(
     specs: Sequence[tuple[dict[str, str], int, Path]],
     *,
     workers: int = 2,
+    args: Sequence[str] = (),
     while_starting: Callable[[], object] | None = None,
 ) -> Iterator[list[LiveServer]]:
     """Start one ``gatehouse serve`` per ``(env, port, log_path)``, all ready; stop them after.
+
+    ``args`` are further ``gatehouse serve`` options (``--access-log``).
 
     ``while_starting`` runs once the processes are launched, before waiting for
     them to be ready (servers take seconds to boot). Each server gets its own
@@ -163,7 +169,7 @@ def running_servers(
             runtime_dir = runtime_root / str(index)
             runtime_dir.mkdir()
             env = env | {"XDG_RUNTIME_DIR": str(runtime_dir)}
-            servers.append(_launch(env, port, log_path, workers))
+            servers.append(_launch(env, port, log_path, workers, args))
         if while_starting is not None:
             while_starting()
         for server in servers:
@@ -173,8 +179,8 @@ def running_servers(
 
 @contextmanager
 def running_server(
-    env: dict[str, str], port: int, log_path: Path, *, workers: int = 2
+    env: dict[str, str], port: int, log_path: Path, *, workers: int = 2, args: Sequence[str] = ()
 ) -> Iterator[LiveServer]:
     """One ``gatehouse serve`` on 127.0.0.1:``port``, ready; stopped when the block exits."""
-    with running_servers([(env, port, log_path)], workers=workers) as (server,):
+    with running_servers([(env, port, log_path)], workers=workers, args=args) as (server,):
         yield server
