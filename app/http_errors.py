@@ -73,7 +73,7 @@ def register(app: Flask) -> None:
     def database_down(error: DBAPIError):
         db.session.rollback()
         log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
-        return _unavailable("the database is unavailable; retry shortly")
+        return _unavailable("the database is busy or unavailable; retry shortly")
 
     @app.errorhandler(DataError)
     def unstorable_input(error: DataError):

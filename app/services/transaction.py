@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
+from app.database import wait_for_locks
 from app.errors import Conflict
 from app.extensions import db
 from app.services.runtime import runtime
@@ -30,22 +31,30 @@ CONCURRENT = "the same change was made at the same moment; try again"
 
 
 @contextmanager
-def transaction(conflict: str = CONCURRENT) -> Iterator[None]:
-    """Commit the block's changes together, or none of them; see the module docstring."""
+def transaction(conflict: str = CONCURRENT, *, wait: bool = True) -> Iterator[None]:
+    """Commit the block's changes together, or none of them; see the module docstring.
+
+    ``wait=False`` (an outermost block only): a write that meets a lock held by another
+    connection fails at once with ``OperationalError`` instead of waiting for it.
+    """
     info = db.session.info
     depth = info.get(_DEPTH, 0)
+    impatient = not wait and depth == 0
     info[_DEPTH] = depth + 1
     try:
+        if impatient:
+            wait_for_locks(db.session, False)
         yield
         if depth == 0:
+            _patient_again(impatient)
             db.session.commit()
     except IntegrityError:
         if depth == 0:
-            _rollback()
+            _rollback(impatient)
         raise Conflict(conflict) from None
     except BaseException:
         if depth == 0:
-            _rollback()
+            _rollback(impatient)
         raise
     finally:
         info[_DEPTH] = depth
@@ -58,9 +67,17 @@ def client_changed(client_id: str) -> None:
     db.session.info.setdefault(_CHANGED, set()).add(client_id)
 
 
-def _rollback() -> None:
-    db.session.rollback()
-    db.session.info.pop(_CHANGED, None)
+def _patient_again(impatient: bool) -> None:
+    if impatient:
+        wait_for_locks(db.session, True)
+
+
+def _rollback(impatient: bool = False) -> None:
+    try:
+        _patient_again(impatient)
+    finally:
+        db.session.rollback()
+        db.session.info.pop(_CHANGED, None)
 
 
 def _forget_changed() -> None:

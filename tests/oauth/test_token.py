@@ -295,7 +295,7 @@ def test_rotated_secret_without_grace_kills_the_old_one(app, http, factory):
 
 def test_tokens_are_not_stored_and_use_is_recorded(app, http, factory):
     creds = factory.client()
-    access_token(http, creds)
+    request_token(http, creds).close()  # the use is written once the response is sent
     with app.app_context():
         client = db.session.scalars(select(Client).where(Client.client_id == creds.client_id)).one()
         assert client.last_used_at is not None
