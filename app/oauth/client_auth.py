@@ -92,11 +92,8 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
         method, client_id, secret = _credentials(request, methods)
         caller = _verify(method, client_id, secret)
     except InvalidClient:
-        address = flask_request.remote_addr or "unknown"
-        limiter = runtime().client_failures
-        retry_after = limiter.retry_after(address)  # this failure is beyond the limit
-        limiter.record_failure(address)
-        if retry_after:
+        # counted only here, on the failure path: a success never pays for the limit
+        if retry_after := runtime().client_failures.fail(flask_request.remote_addr or "unknown"):
             raise TooManyFailures(retry_after) from None
         raise
     request.auth_method = method

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.services import offboarding, users
 from app.services.actors import Actor
 from app.services.ratelimit import LOGIN_WINDOW
+from app.services.runtime import runtime
 from tests.console.conftest import Console
 from tests.helpers import ADMIN, MEMBER, PASSWORD
 
@@ -95,6 +96,39 @@ def test_five_failures_lock_the_email_from_that_address(console, people):
     assert int(response.headers["Retry-After"]) > 0
     # another account from the same address is not affected
     assert console.login(ADMIN).status_code == 302
+
+
+def test_failed_sign_ins_from_one_address_are_limited_whatever_the_emails(console, people):
+    """20 a minute per address over every email: a password check is too costly to leave
+    unlimited just because each try names another account."""
+    for number in range(20):
+        response = console.post("/login", {"email": f"n{number}@example.com", "password": "x" * 12})
+        assert response.status_code == 401, number
+    response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins for your address" in response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= 60 + 60 // 20
+    other = console.http.post(
+        "/login",
+        data={"email": MEMBER, "password": PASSWORD, "csrf_token": console.token()},
+        environ_base={"REMOTE_ADDR": "10.20.30.40"},
+    )
+    assert other.status_code == 302  # another address is not affected
+
+
+def test_a_sign_in_with_every_check_slot_busy_is_refused_at_once(console, people, app):
+    """Password checks run a bounded number at a time; beyond it, 503 at once, never a queue."""
+    with app.app_context(), runtime().password_slots.taken():
+        started = time.monotonic()
+        response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    html = response.get_data(as_text=True)
+    assert "Too many sign-ins are being checked right now" in html
+    assert f'value="{MEMBER}"' in html  # the form is kept
+    assert elapsed < 1.0
+    assert console.login(MEMBER).status_code == 302  # a free slot: signed in
 
 
 def test_a_success_before_the_limit_clears_the_count(console, people):
