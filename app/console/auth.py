@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from app.console.access import SessionUser, safe_next
+from app.console.access import begin_session, end_session, safe_next
 from app.console.blueprint import bp
 from app.console.forms import LoginForm
 from app.models import User
@@ -51,9 +51,7 @@ def login():
 
 def _signed_in(user: User):
     """A fresh session for ``user`` (no fixation), then the page they asked for."""
-    session.clear()
-    login_user(SessionUser(user))
-    session.permanent = True
+    begin_session(user)
     return redirect(safe_next(request.args.get("next")) or url_for("console.tokens"))
 
 
@@ -61,7 +59,6 @@ def _signed_in(user: User):
 @login_required
 def logout():
     """Sign out (a POST with the CSRF token, so another site cannot sign you out)."""
-    logout_user()
-    session.clear()
+    end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("console.login"))

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.client import Client
+from app.models.console_session import ConsoleSession
 from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
 from app.models.service import Service
@@ -10,6 +11,7 @@ from app.models.user import User, user_services
 __all__ = [
     "AuditEvent",
     "Client",
+    "ConsoleSession",
     "ClientReminder",
     "OutboxMessage",
     "RevocationEvent",

@@ -151,6 +151,50 @@ def test_sign_out_needs_post_with_csrf_and_ends_the_session(as_member):
     assert "You are signed out." in as_member.page("/login")
 
 
+def test_sign_out_ends_the_session_on_the_server(as_member):
+    """A copy of the cookie saved before signing out opens nothing afterwards."""
+    token = as_member.token()  # a CSRF token of that session
+    saved = as_member.http.get_cookie("gatehouse_session").value
+    assert as_member.post("/logout").headers["Location"] == "/login"
+    as_member.http.set_cookie("gatehouse_session", saved)
+    assert as_member.get("/tokens").status_code == 302
+    form = {"name": "After sign-out", "expires_on": "2099-01-01", "csrf_token": token}
+    response = as_member.http.post("/tokens/new", data=form | {"services": "jobs"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    as_member.login(MEMBER)  # signing in again works
+    assert as_member.get("/tokens").status_code == 200
+
+
+class Clock:
+    """``time.time`` moved on by hand: the session cookie's signature and the server agree."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def advance(self, hours: float) -> None:
+        self.offset += hours * 3600
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_active(as_member, monkeypatch):
+    clock = Clock(monkeypatch)
+    for _ in range(3):  # used every 5 hours: never idle for the cookie's 8 hours
+        clock.advance(5)
+        response = as_member.get("/tokens")
+        if clock.offset < 12 * 3600:
+            assert response.status_code == 200
+    assert response.status_code == 302  # 15 hours after signing in
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_idle_session_ends_after_eight_hours(as_member, monkeypatch):
+    clock = Clock(monkeypatch)
+    clock.advance(8.1)
+    assert as_member.get("/tokens").status_code == 302
+
+
 def test_a_new_password_ends_older_sessions(as_member, app):
     with app.app_context():
         users.set_password(Actor.cli(), MEMBER, "another long password")
