@@ -4,7 +4,7 @@ Tokens are never stored, so a client's usage columns (``last_used_at``) are the
 only write a token request can cause. Two rules keep that write off ``/token``:
 
 - at most once a minute per client and worker: ``touch`` notes a use in memory
-  (one lock and one dict lookup) and says whether a write is due;
+  (one lock and one dict lookup) and, once a minute, makes a write due;
 - never on the response path, and never waiting: a due write runs once the
   server has sent the response (``after_response``), in a transaction that fails
   at once if another connection holds the lock (``transaction(wait=False)``).

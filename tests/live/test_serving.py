@@ -88,10 +88,10 @@ def test_serve_on_a_busy_port_fails_with_a_clear_message(
     assert str(port) in lines[-1] and "in use" in lines[-1].lower(), result.stderr
 
 
-def test_gunicorn_runs_the_usage_write_after_the_response(
+def test_the_server_runs_the_usage_write_after_the_response(
     live_server: LiveServer, factory: Factory, app
 ) -> None:
-    """The last-use write is after-response work (WSGI ``close``): gunicorn must run it."""
+    """The last-use write is after-response work (WSGI ``close``): the server must run it."""
     creds = factory.client()
     access_token(live_server.url, creds)
     deadline = time.monotonic() + 5
