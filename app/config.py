@@ -56,6 +56,8 @@ class Settings:
     admin_email: str | None
     admin_password: str | None
     auth_failures_per_minute: int
+    #: password checks (console sign-ins) running at once in the instance
+    sign_in_slots: int
     #: argon2id cost of people's passwords (``GATEHOUSE_ARGON2_PROFILE``)
     argon2: Parameters
     #: the bearer token ``/metrics`` requires (``GATEHOUSE_METRICS_TOKEN``), None: open
@@ -159,6 +161,11 @@ def _resources(env: Mapping[str, str], audience: str) -> tuple[str, ...]:
     return items
 
 
+def _half_the_cores() -> int:
+    """Password checks at once by default: half the cores, so integrations keep the rest."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def _argon2(env: Mapping[str, str]) -> Parameters:
     name = env.get("GATEHOUSE_ARGON2_PROFILE", "").strip().lower() or "rfc_9106_low_memory"
     if name not in ARGON2_PROFILES:
@@ -226,6 +233,7 @@ def load_settings(variables: Mapping[str, object] | None = None) -> Settings:
         admin_email=env.get("GATEHOUSE_ADMIN_EMAIL") or None,
         admin_password=env.get("GATEHOUSE_ADMIN_PASSWORD") or None,
         auth_failures_per_minute=_int(env, "GATEHOUSE_AUTH_FAILURES_PER_MINUTE", 60, 1, 100000),
+        sign_in_slots=_int(env, "GATEHOUSE_SIGN_IN_SLOTS", _half_the_cores(), 1, 64),
         argon2=_argon2(env),
         metrics_token=_metrics_token(env),
         metrics_sample_seconds=_int(env, "GATEHOUSE_METRICS_SAMPLE_SECONDS", 60, 0, 3600),

@@ -18,10 +18,18 @@ from app.security.passwords import Passwords
 from app.services.cache import TTLCache
 from app.services.change_feed import ChangeFeed, SharedCounter
 from app.services.client_cache import ClientCache
+from app.services.counters import instance_counters
 from app.services.denylist import Denylist
-from app.services.ratelimit import LOGIN_LIMIT, LOGIN_WINDOW, FailureLimiter
+from app.services.ratelimit import (
+    LOGIN_ADDRESS_LIMIT,
+    LOGIN_ADDRESS_WINDOW,
+    LOGIN_LIMIT,
+    LOGIN_WINDOW,
+    FailureLimiter,
+)
 from app.services.runtime import EXTENSION, Runtime
 from app.services.signing_keys import KeyStore
+from app.services.slots import Slots
 from app.services.usage import UsageRecorder
 
 #: the largest request body accepted anywhere (413 beyond)
@@ -52,6 +60,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 def _runtime(settings: Settings) -> Runtime:
     """The state the services share in this app (keys, caches, limiters)."""
     changes = ChangeFeed(SharedCounter(settings.instance_dir / "client-changes.counter"))
+    counters = instance_counters(settings.instance_dir, settings.redis_url)
     return Runtime(
         settings=settings,
         keys=KeyStore(settings.keys_dir, settings.token_ttl),
@@ -60,11 +69,13 @@ def _runtime(settings: Settings) -> Runtime:
         clients=ClientCache(changes),
         denylist=Denylist(changes),
         usage=UsageRecorder(),
-        client_failures=FailureLimiter(
-            settings.auth_failures_per_minute, redis_url=settings.redis_url
-        ),
+        client_failures=FailureLimiter(settings.auth_failures_per_minute, counters=counters),
         login_failures=FailureLimiter(
-            LOGIN_LIMIT, window=LOGIN_WINDOW, name="loginfail", redis_url=settings.redis_url
+            LOGIN_LIMIT, window=LOGIN_WINDOW, name="loginfail", counters=counters
         ),
+        login_address_failures=FailureLimiter(
+            LOGIN_ADDRESS_LIMIT, window=LOGIN_ADDRESS_WINDOW, name="loginaddr", counters=counters
+        ),
+        password_slots=Slots(settings.instance_dir / "sign-in-slots", settings.sign_in_slots),
         verified=TTLCache(ttl=300, max_entries=10_000),
     )

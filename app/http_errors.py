@@ -12,7 +12,7 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.errors import Unavailable
 from app.extensions import db
@@ -70,9 +70,10 @@ def register(app: Flask) -> None:
         response = make_response(
             *_error(error.code or 500, code, error.name, error.description or "")
         )
-        if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            # RFC 9110 §15.5.6: a 405 names the methods the resource allows
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        # the error's own headers (RFC 9110 §15.5.6: a 405 lists the allowed methods in Allow)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
 
     @app.errorhandler(OperationalError)
@@ -80,7 +81,7 @@ def register(app: Flask) -> None:
     def database_down(error: DBAPIError):
         db.session.rollback()
         log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
-        return _unavailable("the database is unavailable; retry shortly")
+        return _unavailable("the database is busy or unavailable; retry shortly")
 
     @app.errorhandler(DataError)
     def unstorable_input(error: DataError):

@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
 from app.extensions import csrf
+from app.instance import private_dir, private_file
 
 MACHINE_PREFIXES = (
     "/token",
@@ -109,16 +110,15 @@ def _configure_sessions(app: Flask, settings: Settings, https: bool) -> None:
 
 def _instance_secret_key(instance_dir: Path) -> str:
     """The session key generated once into the instance folder (mode 0600)."""
-    path = instance_dir / "secret_key"
+    path = private_dir(instance_dir) / "secret_key"
     if not path.exists():
-        instance_dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         except FileExistsError:
             pass  # another worker wrote it first
-    return path.read_text().strip()
+    return private_file(path).read_text().strip()
 
 
 def _install_csrf(app: Flask) -> None:

@@ -1,15 +1,19 @@
 """Logs as one JSON object a line, each written during a request carrying its request id.
 
 The request id (``X-Request-Id``, set by ``app.instrumentation``) is in every line
-logged while a request is served, in gunicorn's access lines, and in the response,
-so a client holding a failed answer can point the operator at its log lines.
-Secrets are never passed to a logger.
+logged while a request is served, in the access lines, and in the response, so a
+client holding a failed answer can point the operator at its log lines. Secrets
+are never passed to a logger, and whatever a client puts in a URL may be a secret
+(``/token?client_secret=…`` is refused, but it was sent): a request target or a
+``Referer`` is logged with every parameter value replaced by ``REDACTED``
+(``redact_target``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +23,7 @@ from flask import has_request_context, request
 #: where the request's id is kept in the WSGI environment
 REQUEST_ID = "gatehouse.request_id"
 #: the gunicorn access-log atom of the response's ``X-Request-Id`` header
-_ACCESS_ATOM = "{x-request-id}o"
+ACCESS_ATOM = "{x-request-id}o"
 #: structured fields a caller may pass with ``extra={"fields": {...}}``
 FIELDS = "fields"
 
@@ -29,6 +33,31 @@ def current_request_id() -> str | None:
     if has_request_context():
         return request.environ.get(REQUEST_ID)
     return None
+
+
+REDACTED = "REDACTED"
+#: a parameter name worth keeping in a log line: short and plain (a bare secret is not)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
+
+
+def redact_query(query: str) -> str:
+    """``a=1&client_secret=x`` -> ``a=REDACTED&client_secret=REDACTED``: names kept, values
+    never. A bare item (``?gts_…``) or a name that is not short and plain is a value in
+    disguise, and goes whole."""
+    parts = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        if equals and _PLAIN_NAME.fullmatch(name):
+            parts.append(f"{name}={REDACTED}")
+        elif part:
+            parts.append(REDACTED)
+    return "&".join(parts)
+
+
+def redact_target(target: str) -> str:
+    """A request target or URL with its query redacted (``redact_query``) and no fragment."""
+    path, question, query = target.partition("#")[0].partition("?")
+    return path + question + redact_query(query) if question else path
 
 
 class JsonFormatter(logging.Formatter):
@@ -53,7 +82,7 @@ class JsonFormatter(logging.Formatter):
 def _request_id(record: logging.LogRecord) -> str | None:
     args = record.args
     if record.name == "gunicorn.access" and isinstance(args, dict):
-        value = args.get(_ACCESS_ATOM)
+        value = args.get(ACCESS_ATOM)
         return value if isinstance(value, str) and value != "-" else None
     return current_request_id()
 

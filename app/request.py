@@ -8,14 +8,23 @@ whole ``/token`` request). For exactly that content type this reads the
 stream werkzeug has already limited (``Content-Length`` and
 ``MAX_CONTENT_LENGTH``, so an oversized body is still a 413) and decodes it
 as werkzeug does; every other body takes werkzeug's own path.
+
+Every reader of the body (this parser, werkzeug's, ``get_data``) reads
+``stream``, which refuses a body over ``MAX_CONTENT_LENGTH`` with 413 however
+its length is conveyed: a declared ``Content-Length`` before reading, a
+chunked body (``Transfer-Encoding: chunked``) the moment it passes the limit.
 """
 
 from __future__ import annotations
 
+from typing import IO
 from urllib.parse import parse_qsl
 
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -34,8 +43,39 @@ class Parameters(ImmutableMultiDict):
         return super().get(key, default, type)
 
 
+class CappedStream(LimitedStream):
+    """A body the server ends itself (chunked), refused with 413 once it passes ``cap`` bytes.
+
+    Werkzeug's own stream stops reading at the maximum and returns what it read, so a
+    chunked body over the limit was silently cut. This one reads one byte further:
+    if that byte exists, the body is too large.
+    """
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        super().__init__(stream, cap + 1, is_max=True)
+        self.cap = cap
+        self.seen = 0
+
+    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+        size = super().readinto(buffer)
+        self.seen += size or 0
+        if self.seen > self.cap:
+            raise RequestEntityTooLarge()
+        return size
+
+
 class GatehouseRequest(Request):
     parameter_storage_class = Parameters
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """The body, at most ``max_content_length`` bytes however its length is conveyed."""
+        cap = self.max_content_length
+        if cap is None or self.shallow or "wsgi.input_terminated" not in self.environ:
+            return super().stream  # werkzeug: no end-of-body signal means no body
+        if (self.content_length or 0) > cap:
+            raise RequestEntityTooLarge()
+        return CappedStream(self.environ["wsgi.input"], cap)
 
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:

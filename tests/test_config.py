@@ -40,6 +40,7 @@ def test_defaults(bare):
     assert settings.redis_url is None
     assert settings.trusted_proxies == 0
     assert settings.allow_insecure_http is False
+    assert settings.sign_in_slots == max(1, (os.cpu_count() or 2) // 2)
 
 
 def test_dotenv_in_the_working_directory_is_read(bare):
@@ -90,8 +91,10 @@ def test_good_values(bare):
             "GATEHOUSE_SMTP_URL": "smtp+starttls://user:pass@mail.example.com:587",
             "GATEHOUSE_DATABASE_URL": "postgresql://gh@db.example.com/gatehouse",
             "GATEHOUSE_RESOURCES": "https://api.example.com, urn:example:reports",
+            "GATEHOUSE_SIGN_IN_SLOTS": "3",
         }
     )
+    assert settings.sign_in_slots == 3
     assert settings.token_ttl == 60
     assert settings.max_active_clients == 1
     assert settings.signing_alg == "EdDSA"
@@ -150,6 +153,8 @@ BAD = [
     ("GATEHOUSE_ALLOW_INSECURE_HTTP", "maybe"),
     ("GATEHOUSE_TRUSTED_PROXIES", "-1"),
     ("GATEHOUSE_REDIS_URL", "localhost:6379"),
+    ("GATEHOUSE_SIGN_IN_SLOTS", "0"),
+    ("GATEHOUSE_SIGN_IN_SLOTS", "two"),
 ]
 
 

@@ -56,3 +56,48 @@ def test_absent_parameters_default_without_error():
         params = GatehouseRequest(environ).form
     assert params.get("a") == "1" and params.get("a", type=int) == 1
     assert params.get("b") is None and params.get("b", "x") == "x"
+
+
+# -- a body over the limit is refused however its length is conveyed ----------------------
+LIMIT = 64 * 1024
+
+
+def _chunked(body: bytes, content_type: str) -> Request:
+    """A request whose length is not declared (``Transfer-Encoding: chunked``): the server
+    decodes the chunks and says the stream ends by itself (``wsgi.input_terminated``)."""
+    environ = EnvironBuilder(method="POST", data=body, content_type=content_type).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+    return GatehouseRequest(environ)
+
+
+READERS = {
+    "lean-form": (FORM, lambda request: request.form),
+    "werkzeug-form": (f"{FORM}; charset=UTF-8", lambda request: request.form),
+    "multipart": ("multipart/form-data; boundary=x", lambda request: request.form),
+    "json": ("application/json", lambda request: request.get_json(silent=True)),
+    "raw": ("application/octet-stream", lambda request: request.get_data()),
+}
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+@pytest.mark.parametrize("size", [LIMIT + 1, 70_000, 5 * 1024 * 1024])
+def test_a_chunked_body_over_the_limit_is_413_not_cut(reader, size):
+    content_type, read = READERS[reader]
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = LIMIT
+    body = b"grant_type=client_credentials&scope=" + b"j" * (size - 36)
+    assert len(body) == size
+    with app.app_context(), pytest.raises(RequestEntityTooLarge):
+        read(_chunked(body, content_type))
+
+
+def test_a_chunked_body_at_the_limit_is_read_whole():
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = LIMIT
+    body = b"grant_type=client_credentials&pad=" + b"p" * (LIMIT - 34)
+    assert len(body) == LIMIT
+    with app.app_context():
+        form = _chunked(body, FORM).form
+        assert form["grant_type"] == "client_credentials" and len(form["pad"]) == LIMIT - 34
+        assert _chunked(body, "application/octet-stream").get_data() == body

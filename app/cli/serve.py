@@ -17,7 +17,15 @@ from gunicorn.app.base import BaseApplication
 
 from app import create_app, metrics
 from app.cli.output import domain_errors
-from app.logs import JsonFormatter, configure_process_logging
+from app.logs import (
+    ACCESS_ATOM,
+    REDACTED,
+    JsonFormatter,
+    configure_process_logging,
+    redact_query,
+    redact_target,
+)
+from app.security.secrets import is_plausible_client_id
 from app.services import change_listener, metric_history
 from app.services.runtime import EXTENSION as RUNTIME
 from app.services.runtime import runtime, settings
@@ -28,10 +36,32 @@ class JsonLogger(glogging.Logger):
 
     Unlike ``logconfig_dict``, this keeps gunicorn's rule that access lines are
     written only when asked for (``--access-log``): one per request costs the hot path.
+    An access line never holds a parameter value from the URL or the ``Referer``, nor
+    a request header, response header (but our own ``X-Request-Id``) or environment
+    variable (``atoms``).
     """
 
     def _set_handler(self, log, output, fmt, stream=None) -> None:
         super()._set_handler(log, output, JsonFormatter(), stream)
+
+    def atoms(self, resp, req, environ, request_time) -> dict[str, object]:
+        """gunicorn's plain atoms only, the URL's and the ``Referer``'s values redacted."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        kept = {
+            name: value
+            for name, value in atoms.items()
+            if not name.startswith("{") or name == ACCESS_ATOM
+        }
+        user = str(kept.get("u", "-"))
+        kept.update(
+            r=f"{environ['REQUEST_METHOD']} {redact_target(environ['RAW_URI'])} "
+            f"{environ['SERVER_PROTOCOL']}",
+            q=redact_query(str(kept.get("q") or "")),
+            f=redact_target(str(kept.get("f", "-"))),
+            # the Basic user name is a client id, unless a secret was sent in its place
+            u=user if user == "-" or is_plausible_client_id(user) else REDACTED,
+        )
+        return kept
 
 
 class _Gunicorn(BaseApplication):

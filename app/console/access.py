@@ -8,16 +8,18 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import request
-from flask_login import UserMixin, current_user, login_required
+from flask import request, session
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from app.errors import Forbidden
 from app.extensions import login_manager
 from app.models import User
-from app.services import users
+from app.services import console_sessions
 from app.services.actors import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: the session cookie's key holding the token of the server-side session
+SESSION_KEY = "gatehouse.session"
 
 
 def _fingerprint(user: User) -> str:
@@ -41,14 +43,33 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(session_id: str) -> SessionUser | None:
-    """The signed-in user, if still active and their password unchanged since sign-in."""
+    """The signed-in user: their server-side session still live (not signed out, not past
+    its absolute lifetime), the user still active, their password unchanged since."""
     raw_id, _, fingerprint = session_id.partition(".")
-    if not raw_id.isdigit():
-        return None
-    user = users.get_active(int(raw_id))
-    if user is None or _fingerprint(user) != fingerprint:
+    user = console_sessions.user_of(session.get(SESSION_KEY))
+    if user is None or str(user.id) != raw_id or _fingerprint(user) != fingerprint:
         return None
     return SessionUser(user)
+
+
+def begin_session(user: User) -> None:
+    """Sign ``user`` in with a fresh session (no fixation), known to the server."""
+    session.clear()
+    login_user(SessionUser(user))
+    session[SESSION_KEY] = console_sessions.start(user)
+    session.permanent = True
+
+
+def end_session() -> None:
+    """Sign out here and on the server: a saved copy of the cookie opens nothing after."""
+    console_sessions.end(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
+
+
+def session_token() -> str | None:
+    """The token of this browser's server-side session (None when not signed in)."""
+    return session.get(SESSION_KEY)
 
 
 def signed_in() -> SessionUser:

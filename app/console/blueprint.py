@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
 
@@ -38,10 +39,14 @@ def status_of(client) -> str:
 
 @bp.app_template_global("page_url")
 def page_url(page: int) -> str:
-    """This page's URL with the same filters and another page number."""
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for(request.endpoint or "console.tokens", **(request.view_args or {}), **args)
+    """This page's URL with the same filters and another page number.
+
+    The query string is appended as data, never passed to ``url_for``: there a name
+    like ``_external``, ``_anchor`` or ``_method`` would change how the link is built.
+    """
+    path = url_for(request.endpoint or "console.tokens", **(request.view_args or {}))
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "page"]
+    return f"{path}?{urlencode([*args, ('page', str(page))])}"
 
 
 @bp.app_template_global("mail_status")

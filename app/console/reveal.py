@@ -4,6 +4,11 @@ The secret goes into the session cookie encrypted (Fernet, with a key derived
 from the app's secret key) and is removed when the page renders it, so a reload
 or the back button finds nothing to show (POST-redirect-GET). It is readable for
 at most ``TTL`` seconds and only by the same browser session.
+
+Removing it from the cookie is not enough: a copy of the cookie sent with the
+redirect could be replayed. So the page is also consumed on the server: the
+session's row holds a nonce that the cookie must present, and showing the page
+clears it (``console_sessions.consume_reveal``), exactly once.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, session
+
+from app.console.access import session_token
+from app.services import console_sessions
 
 KEY = "gatehouse.reveal"
 TTL = 300
@@ -41,6 +49,7 @@ def keep(
     """Hold ``secret`` for the next render of ``client_id``'s secret page."""
     session[KEY] = {
         "client_id": client_id,
+        "nonce": console_sessions.expect_reveal(session_token() or ""),
         "sealed": _fernet().encrypt(secret.encode()).decode(),
         "rotated": rotated,
         "previous_valid_until": previous_valid_until.isoformat() if previous_valid_until else None,
@@ -53,6 +62,8 @@ def take(client_id: str) -> Reveal | None:
     if not isinstance(held, dict) or held.get("client_id") != client_id:
         return None
     session.pop(KEY, None)
+    if not console_sessions.consume_reveal(session_token(), held.get("nonce")):
+        return None  # shown already, to this cookie or a copy of it
     try:
         secret = _fernet().decrypt(held["sealed"].encode(), ttl=TTL).decode()
     except (InvalidToken, KeyError, AttributeError):

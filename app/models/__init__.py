@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.change import ClientChange
 from app.models.client import Client
+from app.models.console_session import ConsoleSession
 from app.models.metric_sample import MetricSample
 from app.models.outbox import ClientReminder, OutboxMessage
 from app.models.revocation import RevocationEvent, RevokedToken
@@ -13,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "Client",
     "ClientChange",
+    "ConsoleSession",
     "ClientReminder",
     "MetricSample",
     "OutboxMessage",

@@ -14,8 +14,8 @@ import binascii
 from urllib.parse import unquote_plus
 
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
-from flask import request as flask_request
 
+from app.http_policy import client_address
 from app.oauth import failures
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
 from app.services import access_tokens
@@ -79,7 +79,7 @@ def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, 
     if in_form and POST in methods:
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         if not client_id or not secret:
-            raise InvalidClient("both client_id and client_secret are required")
+            raise InvalidClient("both client_id and client_secret are required", scheme=None)
         return POST, client_id, secret
     raise InvalidClient(
         "client authentication is required: send HTTP Basic credentials "
@@ -94,12 +94,10 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
         method, client_id, secret = _credentials(request, methods)
         caller = _verify(method, client_id, secret)
     except InvalidClient as error:
-        address = flask_request.remote_addr or "unknown"
+        address = client_address()
         failures.report(error, address)
-        limiter = runtime().client_failures
-        retry_after = limiter.retry_after(address)  # this failure is beyond the limit
-        limiter.record_failure(address)
-        if retry_after:
+        # counted only here, on the failure path: a success never pays for the limit
+        if retry_after := runtime().client_failures.fail(address):
             raise TooManyFailures(retry_after) from None
         raise
     request.auth_method = method
@@ -119,5 +117,6 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
     snapshot = state.authenticate(client_id, secret)
     if snapshot is None:
         reason = state.failure_reason(client_id, secret)
-        raise InvalidClient(FAILED, reason=reason, client_id=client_id)
+        scheme = "Basic" if method == BASIC else None
+        raise InvalidClient(FAILED, scheme, reason=reason, client_id=client_id)
     return OAuthClient(snapshot)

@@ -16,8 +16,11 @@ def safe(text: str, limit: int = 300) -> str:
 
 
 class InvalidClient(rfc6749.InvalidClientError):
-    """``invalid_client``, always 401 with a challenge in the scheme the caller used.
+    """``invalid_client``, always 401, challenged in the scheme the caller used.
 
+    RFC 6749 §5.2: ``Basic`` after an ``Authorization`` header (or after no credentials
+    at all: it names the scheme to use), ``Bearer`` after a bearer token (RFC 6750 §3),
+    and no challenge (``scheme=None``) after credentials sent in the form body.
     ``reason`` (one of ``app.metrics.FAILURE_REASONS``) is for the operator (metrics,
     logs); the answer never shows it. ``client_id`` is the id presented, if any.
     """
@@ -27,7 +30,7 @@ class InvalidClient(rfc6749.InvalidClientError):
     def __init__(
         self,
         description: str,
-        scheme: str = "Basic",
+        scheme: str | None = "Basic",
         *,
         reason: str = "malformed",
         client_id: str | None = None,
@@ -41,11 +44,11 @@ class InvalidClient(rfc6749.InvalidClientError):
         headers = super().get_headers()
         if self.scheme == "Basic":
             return headers
-        # RFC 6750 §3: a rejected bearer token gets a Bearer challenge
-        challenge = f'Bearer error="invalid_token", error_description="{self.description}"'
-        return [(k, v) for k, v in headers if k != "WWW-Authenticate"] + [
-            ("WWW-Authenticate", challenge)
-        ]
+        headers = [(k, v) for k, v in headers if k != "WWW-Authenticate"]
+        if self.scheme == "Bearer":
+            challenge = f'Bearer error="invalid_token", error_description="{self.description}"'
+            headers.append(("WWW-Authenticate", challenge))
+        return headers
 
 
 class UnsupportedTokenType(OAuth2Error):

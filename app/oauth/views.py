@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Blueprint, current_app, jsonify, request
 
@@ -14,6 +16,8 @@ from app.services import revocation_feed
 
 bp = Blueprint("oauth", __name__)
 REPEATABLE = {"resource"}
+#: a feed cursor: ASCII digits only (``str.isdigit`` also takes "²" and "١")
+CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 def _server() -> AuthorizationServer:
@@ -78,10 +82,15 @@ def revocations():
     """The revocation feed for offline verifiers (authenticated as for /introspect)."""
     server = _server()
     try:
+        if set(request.args) - {"since"}:
+            raise invalid_request(
+                "the query string takes only since: send credentials in the Authorization "
+                "header, never in the query string (it may be logged)"
+            )
         oauth_request = server.create_oauth2_request(None)
         require_introspect(server.authenticate_client(oauth_request, [BASIC, BEARER]))
         since = request.args.get("since")
-        if since is not None and not (since.isdigit() and len(since) < 19):
+        if since is not None and not CURSOR.fullmatch(since):
             raise invalid_request("since must be a cursor returned by this feed")
     except OAuth2Error as error:
         return _error(error)

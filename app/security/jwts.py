@@ -21,6 +21,7 @@ from app.security.key_pairs import KeyPair
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope"]
+NUMERIC_DATES = ("exp", "iat", "nbf")
 _SIGNERS = {name: jwt.get_algorithm_by_name(name) for name in ALGORITHMS}
 
 
@@ -90,6 +91,10 @@ def verify(
         raise InvalidToken(str(exc)) from None
     if claims["sub"] != claims["client_id"] or not isinstance(claims["scope"], str):
         raise InvalidToken("inconsistent claims")
+    # RFC 7519 §2: a NumericDate is a JSON number, and this issuer writes only integers;
+    # PyJWT also takes a string of digits, which would then break every comparison after
+    if any(type(claims[name]) is not int for name in NUMERIC_DATES):
+        raise InvalidToken("exp, iat and nbf must be integers")
     return claims
 
 

@@ -35,11 +35,20 @@ class InvalidTarget(InvalidInput):
     """A ``resource`` this server does not issue tokens for (RFC 8707 ``invalid_target``)."""
 
 
+def parse_scope(value: str) -> list[str]:
+    """RFC 6749 §3.3: scope tokens separated by spaces (%x20), and only by spaces.
+
+    A tab, a newline or any other whitespace stays inside a token, which then names no
+    scope; runs of spaces are tolerated. Repeats are dropped, the order kept.
+    """
+    return list(dict.fromkeys(token for token in value.split(" ") if token))
+
+
 def granted_scopes(client: ClientSnapshot, requested: str | None) -> list[str]:
     """A subset of the client's scopes when asked (RFC 6749 §3.3), all of them when not."""
-    if requested is None or not requested.strip():
+    wanted = parse_scope(requested or "")
+    if not wanted:
         return list(client.scopes)
-    wanted = list(dict.fromkeys(requested.split()))
     lacking = [scope for scope in wanted if scope not in client.scopes]
     if lacking:
         raise InvalidScope(f"the client is not allowed the scope(s): {' '.join(lacking)[:200]}")

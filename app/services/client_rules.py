@@ -11,6 +11,7 @@ concurrent creations.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
@@ -134,16 +135,28 @@ def lock_owner(owner: User) -> None:
     )
 
 
-def check_name_free(owner: User, name: str, exclude: int | None = None) -> None:
-    """Names are unique among the owner's active clients, case-insensitively.
+def name_key(name: str) -> str:
+    """What names are compared by: two names that read the same are the same name.
 
-    Compared in Python with ``casefold``: SQLite's ``lower()`` folds ASCII only, and an
-    owner has at most a few dozen active clients.
+    NFKC with the case folded (Unicode's caseless match: fullwidth, mathematical and
+    other compatibility forms become plain letters), invisible format characters
+    removed (category Cf: zero-width spaces and joiners, the word joiner, the byte
+    order mark, soft hyphens, bidi marks), and runs of whitespace made one space.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join("".join(c for c in folded if unicodedata.category(c) != "Cf").split())
+
+
+def check_name_free(owner: User, name: str, exclude: int | None = None) -> None:
+    """Names are unique among the owner's active clients, compared by ``name_key``.
+
+    Compared in Python: SQLite's ``lower()`` folds ASCII only, neither database
+    normalises, and an owner has at most a few dozen active clients.
     """
     query = select(Client.name).where(Client.owner_id == owner.id, validity.active_clause(utcnow()))
     if exclude is not None:
         query = query.where(Client.id != exclude)
-    if name.casefold() in {taken.casefold() for taken in db.session.scalars(query)}:
+    if name_key(name) in {name_key(taken) for taken in db.session.scalars(query)}:
         raise Conflict(
             f"{owner.email} already has an active token named '{name}'", {"name": "duplicate"}
         )

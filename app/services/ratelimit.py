@@ -1,91 +1,97 @@
-"""Failures counted per key in fixed time windows, in this process or in Redis.
+"""Failures counted per key over a sliding window; beyond the limit, the caller waits.
 
-Two uses, one mechanism:
+Three uses, one mechanism:
 
 - failed client authentications per source address (beyond 60 a minute,
   further *failures* get 429 with ``Retry-After``; a request whose credentials
-  are right still succeeds, so legitimate traffic is never throttled by another
-  client's failures, even from a shared address);
+  are right still succeeds and is never counted, so legitimate traffic is never
+  throttled by another client's failures, even from a shared address);
 - failed console sign-ins per email and address (after 5 in 15 minutes the pair
-  is refused, even with the right password, until the window ends).
+  is refused, even with the right password);
+- failed console sign-ins per address, whatever the emails (20 a minute).
 
-With ``GATEHOUSE_REDIS_URL`` the counts are shared by every worker and instance;
-without it (or while Redis is unreachable) each process counts on its own.
+The window slides: the count is this fixed window's failures plus the previous
+window's, weighted by how much of it still lies within one window of now (the
+two-window estimate of a sliding window), so a burst straddling a window
+boundary is counted whole. The counts are the instance's with or without Redis
+(``app.services.counters``): every worker of one ``gatehouse serve`` shares
+them through a file in the instance folder, and every instance through Redis.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
+import math
 import time
+from collections.abc import Callable
 
-log = logging.getLogger(__name__)
-MAX_LOCAL_KEYS = 100_000
+from app.services.counters import Counters, MemoryCounters
+
 #: console sign-ins: failures allowed per email and address, and the window (seconds)
 LOGIN_LIMIT, LOGIN_WINDOW = 5, 15 * 60
+#: console sign-ins: failures allowed per address whatever the email, and the window
+LOGIN_ADDRESS_LIMIT, LOGIN_ADDRESS_WINDOW = 20, 60
 
 
 class FailureLimiter:
-    """``limit`` failures per key per ``window``; the next attempt must wait."""
+    """``limit`` failures per key within any ``window`` seconds; further attempts wait."""
 
     def __init__(
-        self, limit: int, *, window: int = 60, name: str = "authfail", redis_url: str | None = None
+        self,
+        limit: int,
+        *,
+        window: int = 60,
+        name: str = "authfail",
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.limit, self.window, self.name = limit, window, name
-        self._counts: dict[str, int] = {}
-        self._current = 0
-        self._lock = threading.Lock()
-        self._redis = None
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5)
-
-    def _now(self) -> tuple[int, int]:
-        """The current window's number and the seconds left in it."""
-        now = time.time()
-        window = int(now // self.window)
-        return window, max(1, int((window + 1) * self.window - now))
-
-    def _key(self, key: str, window: int) -> str:
-        return f"gatehouse:{self.name}:{key}:{window}"
+        self.counters = counters if counters is not None else MemoryCounters()
+        self.clock = clock
 
     def retry_after(self, key: str) -> int | None:
-        """Seconds to wait if ``key`` already failed ``limit`` times this window, else None."""
-        window, remaining = self._now()
-        count = self._redis_call("get", self._key(key, window))
-        if count is None:
-            count = self._counts.get(key, 0) if window == self._current else 0
-        return remaining if int(count) >= self.limit else None
+        """Seconds to wait if ``key`` has already failed ``limit`` times, else None."""
+        window, elapsed = self._now()
+        current, previous = self.counters.get(self.name, key, window)
+        return self._wait(current, previous, elapsed)
+
+    def fail(self, key: str) -> int | None:
+        """Count one failure for ``key``: the seconds to wait if it was beyond the limit (the
+        earlier failures had reached it), else None. One write, on the failure path only."""
+        window, elapsed = self._now()
+        current, previous = self.counters.add(self.name, key, window, self.window)
+        if self._wait(current - 1, previous, elapsed) is None:
+            return None
+        return self._wait(current, previous, elapsed)  # counting this one too
 
     def record_failure(self, key: str) -> None:
         """Count one failure for ``key``."""
-        window, _ = self._now()
-        if self._redis_call("incr", self._key(key, window), expire=self.window * 2) is not None:
-            return
-        with self._lock:
-            if window != self._current or len(self._counts) >= MAX_LOCAL_KEYS:
-                self._counts, self._current = {}, window
-            self._counts[key] = self._counts.get(key, 0) + 1
+        self.fail(key)
 
     def forget(self, key: str) -> None:
         """Clear ``key``'s count (a success before the limit)."""
         window, _ = self._now()
-        self._redis_call("delete", self._key(key, window))
-        with self._lock:
-            self._counts.pop(key, None)
+        self.counters.clear(self.name, key, window)
 
-    def _redis_call(self, command: str, key: str, expire: int | None = None) -> int | None:
-        """Run one Redis command; None without Redis or when it is unreachable."""
-        if self._redis is None:
+    def _now(self) -> tuple[int, float]:
+        """The current fixed window's number and the seconds elapsed in it."""
+        now = self.clock()
+        return int(now // self.window), now % self.window
+
+    def _wait(self, current: int, previous: int, elapsed: float) -> int | None:
+        """Seconds until the estimate falls below the limit again, or None if it is below.
+
+        The estimate at ``elapsed`` seconds into this window is
+        ``previous * (window - elapsed) / window + current``; the key is refused while
+        it is over ``limit - 1`` (at least ``limit`` failures, rounding up). Counts are
+        taken at most at ``limit``: failures made while refused keep the key refused but
+        do not stretch the wait past the next window's first ``window / limit`` seconds.
+        """
+        limit, length = self.limit - 1, self.window
+        current, previous = min(current, self.limit), min(previous, self.limit)
+        if previous * (length - elapsed) / length + current <= limit:
             return None
-        try:
-            if expire is None:
-                return int(getattr(self._redis, command)(key) or 0)
-            pipe = self._redis.pipeline()
-            getattr(pipe, command)(key)
-            pipe.expire(key, expire)
-            return int(pipe.execute()[0])
-        except Exception as exc:  # noqa: BLE001 - Redis down: count in this process
-            log.warning("rate-limit store unreachable, counting locally: %s", exc)
-            return None
+        if current <= limit:  # the previous window's share fades out within this window
+            wait = length - elapsed - (limit - current) * length / previous
+        else:  # only in the next window, where this one's count is the fading share
+            wait = (length - elapsed) + length * (1 - limit / current)
+        return max(1, math.ceil(wait))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from app.services.denylist import Denylist
     from app.services.ratelimit import FailureLimiter
     from app.services.signing_keys import KeyStore
+    from app.services.slots import Slots
     from app.services.usage import UsageRecorder
 
 EXTENSION = "gatehouse"
@@ -37,9 +38,13 @@ class Runtime:
     clients: ClientCache
     denylist: Denylist
     usage: UsageRecorder
-    #: failed client authentications per address; failed sign-ins per email and address
+    #: failed client authentications per address; failed sign-ins per email and address,
+    #: and per address whatever the email
     client_failures: FailureLimiter
     login_failures: FailureLimiter
+    login_address_failures: FailureLimiter
+    #: password checks running at once in the instance
+    password_slots: Slots
     #: token string -> (key generation, claims) of tokens whose signature checked out
     verified: TTLCache
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
+from app.database import wait_for_locks
 from app.errors import Conflict
 from app.extensions import db
 from app.services import change_feed
@@ -34,23 +35,31 @@ CONCURRENT = "the same change was made at the same moment; try again"
 
 
 @contextmanager
-def transaction(conflict: str = CONCURRENT) -> Iterator[None]:
-    """Commit the block's changes together, or none of them; see the module docstring."""
+def transaction(conflict: str = CONCURRENT, *, wait: bool = True) -> Iterator[None]:
+    """Commit the block's changes together, or none of them; see the module docstring.
+
+    ``wait=False`` (an outermost block only): a write that meets a lock held by another
+    connection fails at once with ``OperationalError`` instead of waiting for it.
+    """
     info = db.session.info
     depth = info.get(_DEPTH, 0)
+    impatient = not wait and depth == 0
     info[_DEPTH] = depth + 1
     try:
+        if impatient:
+            wait_for_locks(db.session, False)
         yield
         if depth == 0:
             change_feed.write(info.get(_CHANGED, ()), info.get(_DENIED, ()))
+            _patient_again(impatient)
             db.session.commit()
     except IntegrityError:
         if depth == 0:
-            _rollback()
+            _rollback(impatient)
         raise Conflict(conflict) from None
     except BaseException:
         if depth == 0:
-            _rollback()
+            _rollback(impatient)
         raise
     finally:
         info[_DEPTH] = depth
@@ -68,10 +77,18 @@ def token_denied(jti: str) -> None:
     db.session.info.setdefault(_DENIED, set()).add(jti)
 
 
-def _rollback() -> None:
-    db.session.rollback()
-    db.session.info.pop(_CHANGED, None)
-    db.session.info.pop(_DENIED, None)
+def _patient_again(impatient: bool) -> None:
+    if impatient:
+        wait_for_locks(db.session, True)
+
+
+def _rollback(impatient: bool = False) -> None:
+    try:
+        _patient_again(impatient)
+    finally:
+        db.session.rollback()
+        db.session.info.pop(_CHANGED, None)
+        db.session.info.pop(_DENIED, None)
 
 
 def _publish() -> None:

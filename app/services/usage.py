@@ -1,41 +1,99 @@
-"""When a client was last used: written at most once a minute per client and worker.
+"""When a client was last used: noted on the hot path, written after the response.
 
-Tokens are never stored, so ``last_used_at`` is the only write a token request
-can cause; throttling it keeps ``/token`` free of a database write per request.
+Tokens are never stored, so a client's usage columns (``last_used_at``) are the
+only write a token request can cause. Two rules keep that write off ``/token``:
+
+- at most once a minute per client and worker: ``touch`` notes a use in memory
+  (one lock and one dict lookup) and, once a minute, makes a write due;
+- never on the response path, and never waiting: a due write runs once the
+  server has sent the response (``after_response``), in a transaction that fails
+  at once if another connection holds the lock (``transaction(wait=False)``).
+  A write that met a lock is dropped, and the client's next use after ``retry``
+  seconds tries again with fresh values.
+
+``touch(client_id, **values)`` takes further usage columns to write along with
+``last_used_at``: whatever the latest due use carried is written.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 
+from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Client
 from app.models.types import utcnow
 from app.services.transaction import transaction
 
+log = logging.getLogger(__name__)
 LAST_USED_EVERY = 60.0
+#: after a write met a lock: seconds before the client's next use tries again
+RETRY_AFTER_LOCKED = 5.0
 MAX_REMEMBERED = 100_000
 
 
 class UsageRecorder:
-    def __init__(self, every: float = LAST_USED_EVERY) -> None:
-        self.every = every
-        self._written: dict[str, float] = {}
+    """This worker's notes of client use, and the writes that are due."""
+
+    def __init__(self, every: float = LAST_USED_EVERY, retry: float = RETRY_AFTER_LOCKED) -> None:
+        self.every, self.retry = every, retry
+        #: client id -> monotonic time at which its next write is due
+        self._next: dict[str, float] = {}
+        #: client id -> column values of a due write not yet made
+        self._due: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
 
-    def touch(self, client_id: str) -> None:
-        """Record a use of the client, unless this worker wrote one in the last minute."""
+    def touch(self, client_id: str, **values: object) -> None:
+        """Note a use of the client now; when a write is due, make it after the response."""
         now = time.monotonic()
         with self._lock:
-            if now - self._written.get(client_id, float("-inf")) < self.every:
+            if now < self._next.get(client_id, float("-inf")):
                 return
-            if len(self._written) > MAX_REMEMBERED:
-                self._written.clear()
-            self._written[client_id] = now
-        with transaction():
-            db.session.execute(
-                update(Client).where(Client.client_id == client_id).values(last_used_at=utcnow())
-            )
+            if len(self._next) > MAX_REMEMBERED:
+                self._next.clear()
+            self._next[client_id] = now + self.every
+            self._due[client_id] = {"last_used_at": utcnow(), **values}
+        after_response(self.flush)
+
+    def flush(self) -> None:
+        """Write every due use, each without waiting for a lock held elsewhere."""
+        with self._lock:
+            due, self._due = self._due, {}
+        for client_id, values in due.items():
+            try:
+                with transaction(wait=False):
+                    db.session.execute(
+                        update(Client).where(Client.client_id == client_id).values(**values)
+                    )
+            except OperationalError as exc:
+                log.info("usage of %s not written (database busy): %s", client_id, exc.orig)
+                with self._lock:
+                    self._next[client_id] = time.monotonic() + self.retry
+
+
+def after_response(work: Callable[[], None]) -> None:
+    """Run ``work`` in this app's context once the server has sent the response (WSGI
+    ``close``), or at once outside a request."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - the response is gone: log, never raise into the server
+                log.exception("after-response work failed")
+
+    if not has_request_context():
+        run()
+        return
+
+    @after_this_request
+    def attach(response):
+        response.call_on_close(run)
+        return response

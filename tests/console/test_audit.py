@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from app.services import audit
+from app.services.actors import Actor
+from app.services.transaction import transaction
 from tests.helpers import ADMIN, MEMBER, OTHER
 
 
@@ -62,3 +68,43 @@ def test_the_widest_days_work(as_admin):
 def test_members_filter_inside_their_own_entries(as_member, factory):
     theirs = factory.client(owner=OTHER, name="Theirs", scopes=["jobs"])
     assert "No audit entries match." in as_member.page(f"/audit?target={theirs.client_id}")
+
+
+def _many_entries(app, count: int = 60) -> None:
+    """More entries than one page holds, so the page shows its Previous/Next links."""
+    with app.app_context(), transaction():
+        for number in range(count):
+            audit.record(Actor.cli(), "test.entry", f"target-{number}")
+
+
+# url_for's reserved arguments (RFC 3986 §3.5 fragment, absolute URLs from the Host header,
+# the build method) are never taken from the query string: page links keep it as data
+@pytest.mark.parametrize(
+    "query",
+    [
+        "_method=POST",
+        "_external=1",
+        "_anchor=injected",
+        "_scheme=https",
+        "_external=1&_scheme=javascript",
+        "page=1&_method=DELETE&_anchor=x",
+    ],
+)
+def test_page_links_never_hand_query_arguments_to_url_for(app, as_admin, query):
+    _many_entries(app)
+    response = as_admin.get(f"/audit?{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:2000]
+    links = re.findall(r'<a href="([^"]*)" rel="(?:prev|next)"', html)
+    assert links, "no page links"
+    for link in links:
+        assert link.startswith("/audit?"), link  # relative: never built from the Host header
+        assert "#" not in link and "://" not in link, link
+        assert "page=" in link
+
+
+def test_page_links_keep_the_filters(app, as_admin):
+    _many_entries(app)
+    html = as_admin.page("/audit?actor=cli&page=1")
+    [link] = re.findall(r'<a href="([^"]*)" rel="next"', html)
+    assert link == "/audit?actor=cli&amp;page=2"

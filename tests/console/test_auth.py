@@ -11,6 +11,7 @@ from app.extensions import db
 from app.services import offboarding, users
 from app.services.actors import Actor
 from app.services.ratelimit import LOGIN_WINDOW
+from app.services.runtime import runtime
 from tests.console.conftest import Console
 from tests.helpers import ADMIN, MEMBER, PASSWORD
 
@@ -97,6 +98,39 @@ def test_five_failures_lock_the_email_from_that_address(console, people):
     assert console.login(ADMIN).status_code == 302
 
 
+def test_failed_sign_ins_from_one_address_are_limited_whatever_the_emails(console, people):
+    """20 a minute per address over every email: a password check is too costly to leave
+    unlimited just because each try names another account."""
+    for number in range(20):
+        response = console.post("/login", {"email": f"n{number}@example.com", "password": "x" * 12})
+        assert response.status_code == 401, number
+    response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins for your address" in response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= 60 + 60 // 20
+    other = console.http.post(
+        "/login",
+        data={"email": MEMBER, "password": PASSWORD, "csrf_token": console.token()},
+        environ_base={"REMOTE_ADDR": "10.20.30.40"},
+    )
+    assert other.status_code == 302  # another address is not affected
+
+
+def test_a_sign_in_with_every_check_slot_busy_is_refused_at_once(console, people, app):
+    """Password checks run a bounded number at a time; beyond it, 503 at once, never a queue."""
+    with app.app_context(), runtime().password_slots.taken():
+        started = time.monotonic()
+        response = console.post("/login", {"email": MEMBER, "password": PASSWORD})
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    html = response.get_data(as_text=True)
+    assert "Too many sign-ins are being checked right now" in html
+    assert f'value="{MEMBER}"' in html  # the form is kept
+    assert elapsed < 1.0
+    assert console.login(MEMBER).status_code == 302  # a free slot: signed in
+
+
 def test_a_success_before_the_limit_clears_the_count(console, people):
     for _ in range(4):
         console.post("/login", {"email": MEMBER, "password": "nope nope"})
@@ -115,6 +149,50 @@ def test_sign_out_needs_post_with_csrf_and_ends_the_session(as_member):
     assert response.headers["Location"] == "/login"
     assert as_member.get("/tokens").status_code == 302
     assert "You are signed out." in as_member.page("/login")
+
+
+def test_sign_out_ends_the_session_on_the_server(as_member):
+    """A copy of the cookie saved before signing out opens nothing afterwards."""
+    token = as_member.token()  # a CSRF token of that session
+    saved = as_member.http.get_cookie("gatehouse_session").value
+    assert as_member.post("/logout").headers["Location"] == "/login"
+    as_member.http.set_cookie("gatehouse_session", saved)
+    assert as_member.get("/tokens").status_code == 302
+    form = {"name": "After sign-out", "expires_on": "2099-01-01", "csrf_token": token}
+    response = as_member.http.post("/tokens/new", data=form | {"services": "jobs"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    as_member.login(MEMBER)  # signing in again works
+    assert as_member.get("/tokens").status_code == 200
+
+
+class Clock:
+    """``time.time`` moved on by hand: the session cookie's signature and the server agree."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def advance(self, hours: float) -> None:
+        self.offset += hours * 3600
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_active(as_member, monkeypatch):
+    clock = Clock(monkeypatch)
+    for _ in range(3):  # used every 5 hours: never idle for the cookie's 8 hours
+        clock.advance(5)
+        response = as_member.get("/tokens")
+        if clock.offset < 12 * 3600:
+            assert response.status_code == 200
+    assert response.status_code == 302  # 15 hours after signing in
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_idle_session_ends_after_eight_hours(as_member, monkeypatch):
+    clock = Clock(monkeypatch)
+    clock.advance(8.1)
+    assert as_member.get("/tokens").status_code == 302
 
 
 def test_a_new_password_ends_older_sessions(as_member, app):

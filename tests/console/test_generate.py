@@ -69,6 +69,34 @@ def test_the_secret_is_not_in_the_cookie_in_clear(as_admin):
     assert "gts_" not in cookie.value
 
 
+def _replay(console, cookie: str) -> None:
+    """Put a saved copy of the session cookie back, as someone replaying it would."""
+    console.http.set_cookie("gatehouse_session", cookie)
+
+
+def test_a_replayed_cookie_never_shows_the_secret_again(as_admin):
+    """The cookie returned with the 303 still holds the sealed secret; replaying it must not
+    show the page a second time: the page is consumed on the server."""
+    response = as_admin.generate(owner=MEMBER, services=["jobs"])
+    saved = as_admin.http.get_cookie("gatehouse_session").value
+    client_id, secret = _secret_page(as_admin, response)
+    for _ in range(3):
+        _replay(as_admin, saved)
+        again = as_admin.get(f"/tokens/{client_id}/secret")
+        assert again.status_code == 410
+        assert secret not in again.get_data(as_text=True)
+
+
+def test_a_replayed_cookie_never_shows_a_rotated_secret_again(as_admin):
+    client_id, _ = _secret_page(as_admin, as_admin.generate(services=["jobs"]))
+    response = as_admin.post(f"/tokens/{client_id}/rotate", {"grace_seconds": "0"})
+    saved = as_admin.http.get_cookie("gatehouse_session").value
+    _, secret = _secret_page(as_admin, response)
+    _replay(as_admin, saved)
+    again = as_admin.get(f"/tokens/{client_id}/secret")
+    assert again.status_code == 410 and secret not in again.get_data(as_text=True)
+
+
 def test_another_session_cannot_see_the_secret(as_admin, app):
     response = as_admin.generate(owner=MEMBER, services=["jobs"])
     other = app.test_client()

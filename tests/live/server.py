@@ -153,10 +153,12 @@ def running_servers(
     specs: Sequence[tuple[dict[str, str], int, Path]],
     *,
     workers: int = 2,
-    while_starting: Callable[[], object] | None = None,
     args: Sequence[str] = (),
+    while_starting: Callable[[], object] | None = None,
 ) -> Iterator[list[LiveServer]]:
     """Start one ``gatehouse serve`` per ``(env, port, log_path)``, all ready; stop them after.
+
+    ``args`` are further ``gatehouse serve`` options (``--access-log``).
 
     ``while_starting`` runs once the processes are launched, before waiting for
     them to be ready (servers take seconds to boot). Each server gets its own

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from app import create_app
@@ -32,9 +31,6 @@ WINDOW = 1.0
 POLL = 0.05
 ROUNDS_AFTER = 20
 WARM_ROUNDS = 6
-PG_HOST = "127.0.0.1:5432"
-PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}/postgres"
-LIVE_DB = "gatehouse_live"
 
 
 def _token_refused(url: str, creds: Credentials) -> bool:
@@ -115,21 +111,11 @@ def test_cli_revocation_reaches_every_worker_within_one_second(
 
 
 @pytest.fixture
-def live_postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL database of this test's own, dropped after it; skip without
-    PostgreSQL. (A database kept between runs would be left at whatever migration the last
-    branch to run applied, which another branch's ``gatehouse init`` cannot read.)"""
-    name = f"{LIVE_DB}_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}")
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def live_postgres(fresh_postgres: tuple[str, str]) -> str:
+    """A throwaway PostgreSQL database of this test's own, whatever the suite runs on (a
+    database kept between runs would be left at whatever migration the last checkout
+    applied, which another one's ``gatehouse init`` cannot read)."""
+    return fresh_postgres[0]
 
 
 @contextlib.contextmanager
@@ -150,7 +136,7 @@ def _service_layer(database_url: str, keys_dir: Path, instance_dir: Path) -> Ite
 
 
 def _make_clients(database_url: str, keys_dir: Path, instance_dir: Path) -> list[Credentials]:
-    """An owner with two clients."""
+    """An owner of our own with two clients."""
     owner = f"live-{uuid.uuid4().hex[:12]}@example.com"
     expires = datetime.now(UTC).date() + timedelta(days=2)
     with _service_layer(database_url, keys_dir, instance_dir):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import requests
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Client
 from tests.conftest import Factory
 from tests.live.calls import access_token, introspect, jwt_header
 from tests.live.server import LiveServer, free_port, run_cli, running_server, server_env
@@ -82,3 +86,21 @@ def test_serve_on_a_busy_port_fails_with_a_clear_message(
     assert lines, "nothing on stderr"
     # errors are "a one-line message on stderr naming what was wrong"
     assert str(port) in lines[-1] and "in use" in lines[-1].lower(), result.stderr
+
+
+def test_the_server_runs_the_usage_write_after_the_response(
+    live_server: LiveServer, factory: Factory, app
+) -> None:
+    """The last-use write is after-response work (WSGI ``close``): the server must run it."""
+    creds = factory.client()
+    access_token(live_server.url, creds)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with app.app_context():
+            used = db.session.scalar(
+                select(Client.last_used_at).where(Client.client_id == creds.client_id)
+            )
+        if used is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("last_used_at was never written")

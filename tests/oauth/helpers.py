@@ -94,12 +94,17 @@ def revoke(http: FlaskClient, token: str, creds: Credentials, **params: Any):
 
 
 # -- assertions -----------------------------------------------------------------
+#: ``assert_oauth_error(..., challenge=NO_CHALLENGE)``: the 401 carries no WWW-Authenticate
+NO_CHALLENGE = "no challenge"
+
+
 def assert_oauth_error(
     response, status: int, error: str, challenge: str | None = "Basic"
 ) -> dict[str, Any]:
     """An RFC 6749 §5.2 error body: JSON, the code, and a description a person can act on.
 
-    A 401 ``invalid_client`` carries a ``WWW-Authenticate`` challenge of scheme ``challenge``.
+    A 401 ``invalid_client`` carries a ``WWW-Authenticate`` challenge of scheme ``challenge``
+    (none at all with ``NO_CHALLENGE``; ``None`` leaves the header unchecked).
     """
     text = response.get_data(as_text=True)
     assert response.status_code == status, text
@@ -109,7 +114,9 @@ def assert_oauth_error(
     description = body.get("error_description")
     assert isinstance(description, str) and description.strip(), body
     assert DESCRIPTION_CHARS.match(description), f"unsafe error_description: {description!r}"
-    if status == 401 and error == "invalid_client" and challenge:
+    if status == 401 and error == "invalid_client" and challenge == NO_CHALLENGE:
+        assert "WWW-Authenticate" not in response.headers, response.headers
+    elif status == 401 and error == "invalid_client" and challenge:
         assert response.headers.get("WWW-Authenticate", "").startswith(challenge), response.headers
     return body
 

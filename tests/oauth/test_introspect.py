@@ -302,6 +302,18 @@ def _missing_exp(ctx: Ctx) -> str:
     return sign_with_app_key(ctx.app, claims)
 
 
+def _numeric_date(claim: str, kind: type) -> Callable[[Ctx], str]:
+    """RFC 7519 §2: a NumericDate is a JSON number; this server only ever issues integers."""
+
+    def make(ctx: Ctx) -> str:
+        claims = ctx.claims()
+        value = claims[claim] + (0.5 if kind is float else 0)
+        claims[claim] = kind(value) if kind is not float else value
+        return sign_with_app_key(ctx.app, claims)
+
+    return make
+
+
 def _wrong_typ(ctx: Ctx) -> str:
     return sign_with_header(ctx.key, ctx.claims(), typ="JWT")
 
@@ -384,6 +396,11 @@ FORGED: dict[str, Callable[[Ctx], str] | str] = {
     "expired-one-second-ago": _expired_one_second_ago,
     "nbf-in-future": _nbf_in_future,
     "missing-exp": _missing_exp,
+    "exp-a-string": _numeric_date("exp", str),
+    "nbf-a-string": _numeric_date("nbf", str),
+    "iat-a-string": _numeric_date("iat", str),
+    "exp-a-fraction": _numeric_date("exp", float),
+    "iat-a-boolean": _numeric_date("iat", bool),
     "wrong-typ": _wrong_typ,
     "tampered-scope": _tampered_scope,
     "wrong-audience": _wrong_audience,
@@ -406,11 +423,13 @@ def ctx(app, http, factory) -> Ctx:
 
 @pytest.mark.parametrize("case", list(FORGED), ids=list(FORGED))
 def test_invalid_tokens_are_exactly_inactive(ctx, case):
+    """On every call: the first one, and the later ones that may meet a remembered token."""
     make = FORGED[case]
     token = make if isinstance(make, str) else make(ctx)
-    response = introspect(ctx.http, token, ctx.spy)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.json == {"active": False}
+    for _ in range(3):
+        response = introspect(ctx.http, token, ctx.spy)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.json == {"active": False}
 
 
 def test_hand_signed_control_token_is_active(ctx):

@@ -22,6 +22,7 @@ from tests.helpers import basic_header
 from tests.oauth.helpers import (
     CC,
     FORM,
+    NO_CHALLENGE,
     access_token,
     assert_oauth_error,
     introspect,
@@ -151,6 +152,51 @@ def test_scope_the_client_lacks_is_invalid_scope(http, factory, scope):
     assert "access_token" not in body
 
 
+# RFC 6749 §3.3: scope tokens are separated by a space (%x20) and nothing else
+@pytest.mark.parametrize(
+    "separator",
+    ["\t", "\n", "\r\n", "\x0b", "\x0c", "\u00a0", "\u2003", "\u0085", "\u3000", "+"],
+    ids=[
+        "tab",
+        "newline",
+        "crlf",
+        "vtab",
+        "formfeed",
+        "nbsp",
+        "em-space",
+        "nel",
+        "ideographic",
+        "plus",
+    ],
+)
+def test_scopes_separated_by_anything_but_a_space_are_invalid_scope(http, factory, separator):
+    creds = factory.client(scopes=["jobs", "candidates"])
+    response = request_token(http, creds, scope=f"jobs{separator}candidates")
+    assert "access_token" not in assert_oauth_error(response, 400, "invalid_scope")
+    # whitespace alone is not "no scope asked": it names no valid scope
+    alone = request_token(http, creds, scope=separator)
+    assert "access_token" not in assert_oauth_error(alone, 400, "invalid_scope")
+
+
+def test_extra_spaces_between_scopes_are_tolerated(http, factory):
+    creds = factory.client(scopes=["jobs", "candidates"])
+    body = request_token(http, creds, scope=" jobs  candidates ").json
+    assert body["scope"] == "jobs candidates"
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke"])
+def test_a_failed_client_secret_post_gets_no_basic_challenge(http, factory, path):
+    """RFC 6749 §5.2: WWW-Authenticate matches the scheme the client used: none for the form."""
+    creds = factory.client(scopes=["introspect"])
+    wrong = {"client_id": creds.client_id, "client_secret": OTHER_SECRET}
+    form = {**CC, **wrong} if path == "/token" else {"token": "x", **wrong}
+    assert_oauth_error(http.post(path, data=form), 401, "invalid_client", NO_CHALLENGE)
+    # the same mistake over HTTP Basic is challenged in Basic
+    basic = basic_header(f"{creds.client_id}:{OTHER_SECRET}")
+    form = CC if path == "/token" else {"token": "x"}
+    assert_oauth_error(http.post(path, data=form, headers=basic), 401, "invalid_client", "Basic")
+
+
 # -- resource (RFC 8707) -----------------------------------------------------------
 def test_configured_resource_becomes_the_audience(config, request):
     config["GATEHOUSE_RESOURCES"] = f"{RESOURCE_A},{RESOURCE_B}"
@@ -218,7 +264,8 @@ def test_revoked_client_is_invalid_client(app, http, factory):
     with app.app_context():
         clients.revoke_client(Actor.cli(), creds.client_id)
     assert_oauth_error(request_token(http, creds), 401, "invalid_client")
-    assert_oauth_error(request_token(http, creds, method="post"), 401, "invalid_client")
+    post = request_token(http, creds, method="post")
+    assert_oauth_error(post, 401, "invalid_client", NO_CHALLENGE)
 
 
 def test_expired_client_is_invalid_client(app, http, factory):
@@ -248,7 +295,7 @@ def test_rotated_secret_without_grace_kills_the_old_one(app, http, factory):
 
 def test_tokens_are_not_stored_and_use_is_recorded(app, http, factory):
     creds = factory.client()
-    access_token(http, creds)
+    request_token(http, creds).close()  # the use is written once the response is sent
     with app.app_context():
         client = db.session.scalars(select(Client).where(Client.client_id == creds.client_id)).one()
         assert client.last_used_at is not None
@@ -429,6 +476,14 @@ def _refill_basic(headers: dict[str, str], creds) -> dict[str, str]:
     return headers if filled == raw else basic_header(filled)
 
 
+def _challenge(spec) -> str:
+    """RFC 6749 §5.2: a 401 challenges in the scheme the client tried: Basic after an
+    Authorization header (or no credentials at all: Basic is how to send them), none after
+    credentials in the form body (client_secret_post)."""
+    in_form = "client_id" in (spec["data"] or {}) or "client_secret" in (spec["data"] or {})
+    return NO_CHALLENGE if in_form and not spec["headers"] else "Basic"
+
+
 def _send(http, creds, spec):
     headers = spec["headers"]
     if headers == GOOD:
@@ -451,7 +506,7 @@ def test_token_errors(app, http, factory, spec, status, error):
     with app.app_context():
         rows_before = db.session.scalar(select(func.count()).select_from(Client))
         audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    body = assert_oauth_error(_send(http, creds, spec), status, error)
+    body = assert_oauth_error(_send(http, creds, spec), status, error, _challenge(spec))
     assert "access_token" not in body
     with app.app_context():  # nothing half-written, the database still answers
         assert db.session.scalar(select(func.count()).select_from(Client)) == rows_before

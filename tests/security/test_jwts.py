@@ -58,3 +58,25 @@ def test_each_key_signs_with_its_own_header():
     assert jwt.get_unverified_header(jwts.sign(claims, first))["kid"] == "kid-a"
     header = jwt.get_unverified_header(jwts.sign(claims, second))
     assert header["kid"] == "kid-b" and header["alg"] == "EdDSA"
+
+
+@pytest.mark.parametrize(
+    "claim, value",
+    [
+        ("exp", "9999999999"),
+        ("nbf", "0"),
+        ("iat", "0"),
+        ("exp", 9999999999.5),
+        ("iat", True),
+        ("nbf", None),
+        ("exp", [9999999999]),
+    ],
+)
+def test_numeric_dates_are_integers_or_the_token_is_refused(claim, value):
+    """RFC 7519 §2: a NumericDate is a JSON number (PyJWT also takes a string of digits);
+    this issuer only ever writes integers, so nothing else verifies, here or offline."""
+    key = KeyPair("kid-rsa", "RS256", generate_private_key("RS256"))
+    claims = _claims() | {claim: value}
+    token = jwts.sign(claims, key)
+    with pytest.raises(jwts.InvalidToken):
+        jwts.verify(token, {key.kid: key}.get, issuer=ISSUER, audiences=[ISSUER])

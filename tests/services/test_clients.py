@@ -222,6 +222,41 @@ def test_names_are_unique_per_owner_case_insensitively_after_trimming(ctx):
     assert again.client.client_id != first.client.client_id
 
 
+# names that look the same are the same name: compared after NFKC (compatibility forms,
+# fullwidth letters, ligatures) with invisible format characters (zero-width ones) removed
+LOOKALIKES = {
+    "fullwidth": "\uff22\uff2f\uff22 \uff33\uff39\uff2e\uff23",
+    "zero-width-space": "Bob\u200b sync",
+    "zero-width-joiner": "B\u200dob sync",
+    "word-joiner": "Bob s\u2060ync",
+    "byte-order-mark": "\ufeffBob sync",
+    "soft-hyphen": "Bob syn\u00adc",
+    "bidi-mark": "Bob sync\u200e",
+    "ideographic-space": "Bob\u3000sync",
+    "no-break-space": "Bob\u00a0sync",
+    "math-bold": "\U0001d401\U0001d428\U0001d41b sync",
+    "upper-case": "BOB SYNC",
+}
+
+
+@pytest.mark.parametrize("lookalike", list(LOOKALIKES))
+def test_names_that_look_the_same_are_the_same_name(ctx, lookalike):
+    create(Actor.cli(), name="Bob sync", owner=MEMBER)
+    with pytest.raises(Conflict):
+        create(Actor.cli(), name=LOOKALIKES[lookalike], owner=MEMBER)
+    db.session.rollback()
+    assert count() == 1
+    other = create(Actor.cli(), name="Reports", owner=MEMBER).client.client_id
+    with pytest.raises(Conflict):
+        clients.update_client(Actor.cli(), other, name=LOOKALIKES[lookalike])
+
+
+def test_names_that_only_look_alike_at_a_glance_stay_distinct(ctx):
+    create(Actor.cli(), name="Bob sync", owner=MEMBER)
+    for name in ("Bob sync 2", "Bobsync", "Bob-sync", "Böb sync"):
+        assert create(Actor.cli(), name=name, owner=MEMBER).client.name == name
+
+
 def test_an_expired_client_frees_its_name(ctx):
     first = create(Actor.cli(), name="Payroll Sync", owner=MEMBER)
     expire(first.client.client_id)
