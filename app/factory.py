@@ -14,6 +14,7 @@ from app.logs import configure_logging
 from app.oauth import init_oauth
 from app.request import GatehouseRequest
 from app.security.passwords import Passwords
+from app.services.assertion_replay import ReplayGuard
 from app.services.cache import TTLCache
 from app.services.client_cache import ClientCache
 from app.services.denylist import Denylist
@@ -58,5 +59,9 @@ def _runtime(settings: Settings) -> Runtime:
         login_failures=FailureLimiter(
             LOGIN_LIMIT, window=LOGIN_WINDOW, name="loginfail", redis_url=settings.redis_url
         ),
+        leak_reports=FailureLimiter(
+            settings.auth_failures_per_minute, name="leakreport", redis_url=settings.redis_url
+        ),
+        replays=ReplayGuard(settings.redis_url),
         verified=TTLCache(ttl=300, max_entries=10_000),
     )

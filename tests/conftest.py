@@ -179,7 +179,11 @@ class Factory:
         scopes: list[str] | None = None,
         expires_on: date | None = None,
         name: str | None = None,
+        allowed_networks: list[str] | None = None,
+        jwks: str | dict | None = None,
     ) -> Credentials:
+        """A client made through the service layer (a key client with ``jwks``: its
+        ``secret`` is then empty)."""
         self._count += 1
         with self.app.app_context():
             if owner is None:
@@ -194,8 +198,10 @@ class Factory:
                 name=name or f"client {self._count}",
                 scopes=scopes or ["jobs"],
                 expires_on=expires_on or datetime.now(UTC).date() + timedelta(days=30),
+                allowed_networks=allowed_networks,
+                jwks=jwks,
             )
-            return Credentials(issued.client.client_id, issued.secret)
+            return Credentials(issued.client.client_id, issued.secret or "")
 
     def introspector(self) -> Credentials:
         return self.client(scopes=["introspect"], name=f"introspector {self._count}")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.console.access import SessionUser, safe_next
 from app.console.blueprint import bp
 from app.console.forms import LoginForm
+from app.http_policy import client_address
 from app.services import users
 from app.services.runtime import runtime
 
@@ -31,7 +32,7 @@ def login():
     status, headers = 200, {}
     if form.validate_on_submit():
         email = users.normalise_email(form.email.data or "")
-        address = request.remote_addr or "-"
+        address = client_address()
         key = f"{email}|{address}"
         wait = runtime().login_failures.retry_after(key)
         user = None if wait else users.authenticate(email, form.password.data or "")

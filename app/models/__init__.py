@@ -3,7 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.client import Client
 from app.models.outbox import ClientReminder, OutboxMessage
-from app.models.revocation import RevocationEvent, RevokedToken
+from app.models.revocation import RevocationEvent, RevokedToken, UsedAssertion
 from app.models.service import Service
 from app.models.user import User, user_services
 
@@ -15,6 +15,7 @@ __all__ = [
     "RevocationEvent",
     "RevokedToken",
     "Service",
+    "UsedAssertion",
     "User",
     "user_services",
 ]

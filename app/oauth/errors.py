@@ -16,13 +16,21 @@ def safe(text: str, limit: int = 300) -> str:
 
 
 class InvalidClient(rfc6749.InvalidClientError):
-    """``invalid_client``, always 401 with a challenge in the scheme the caller used."""
+    """``invalid_client``, always 401 with a challenge in the scheme the caller used.
+
+    ``reason`` says which check refused, for the operator (logs, metrics), never for
+    the caller: ``network`` (outside the allowed networks), ``assertion`` (a refused
+    client assertion), ``unknown_or_wrong`` otherwise.
+    """
 
     status_code = 401
 
-    def __init__(self, description: str, scheme: str = "Basic") -> None:
+    def __init__(
+        self, description: str, scheme: str = "Basic", reason: str = "unknown_or_wrong"
+    ) -> None:
         super().__init__(description=safe(description), status_code=401)
         self.scheme = scheme
+        self.reason = reason
 
     def get_headers(self):
         headers = super().get_headers()

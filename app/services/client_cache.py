@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
+from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Client
 from app.models.types import utcnow
+from app.security import client_keys
+from app.security import networks as client_networks
 from app.security import secrets as client_secrets
 from app.services import validity
 from app.services.cache import TTLCache
@@ -28,7 +32,7 @@ SNAPSHOT_TTL = 0.5
 @dataclass(frozen=True)
 class ClientSnapshot:
     client_id: str
-    secret_hash: str
+    secret_hash: str | None
     previous_secret_hash: str | None
     previous_valid_until: datetime | None
     scopes: tuple[str, ...]
@@ -36,20 +40,34 @@ class ClientSnapshot:
     valid_until: datetime
     revoked: bool
     not_before: datetime | None
+    #: a key client's public keys (``private_key_jwt``); None for a secret client
+    key_set: KeySet | None = None
+    #: where the client may authenticate from (empty: anywhere)
+    networks: tuple[client_networks.Network, ...] = ()
 
     def is_active(self, now: datetime) -> bool:
         return not self.revoked and now < self.valid_until
 
-    def check_secret(self, secret: str, now: datetime) -> bool:
-        """One SHA-256 and a constant-time compare; the previous secret only within its grace."""
+    def check_secret(self, secret: str, now: datetime) -> str | None:
+        """Which secret matches, ``"current"`` or ``"previous"`` (only within its grace), or
+        None: one SHA-256 and a constant-time compare per stored hash tried."""
         if client_secrets.secret_matches(secret, self.secret_hash):
-            return True
+            return CURRENT
         grace = self.previous_valid_until
-        return bool(
-            grace
-            and now < grace
-            and client_secrets.secret_matches(secret, self.previous_secret_hash)
-        )
+        previous = self.previous_secret_hash
+        if grace and now < grace and client_secrets.secret_matches(secret, previous):
+            return PREVIOUS
+        return None
+
+
+CURRENT, PREVIOUS = "current", "previous"
+
+
+class SecretMatch(NamedTuple):
+    """An authenticated secret client, and whether its in-grace previous secret was used."""
+
+    snapshot: ClientSnapshot
+    previous_secret: bool
 
 
 def _snapshot(client: Client) -> ClientSnapshot:
@@ -62,6 +80,8 @@ def _snapshot(client: Client) -> ClientSnapshot:
         valid_until=validity.valid_until(client.expires_on),
         revoked=client.revoked_at is not None,
         not_before=client.not_before,
+        key_set=client_keys.load_key_set(client.jwks) if client.jwks is not None else None,
+        networks=client_networks.compile_networks(client.networks),
     )
 
 
@@ -88,19 +108,17 @@ class ClientCache:
             return None
         return self._snapshots.get(client_id, _load)
 
-    def authenticate(self, client_id: str, secret: str) -> ClientSnapshot | None:
-        """The active client these credentials belong to, or None (one answer for all failures)."""
+    def authenticate(self, client_id: str, secret: str) -> SecretMatch | None:
+        """The active secret client these credentials belong to, or None (one answer for all
+        failures). A key client has no secret: none authenticates it."""
         if not client_secrets.is_well_formed(secret):
             return None  # rejected without touching the database
         snapshot = self.get(client_id)
         now = utcnow()
-        if (
-            snapshot is None
-            or not snapshot.is_active(now)
-            or not snapshot.check_secret(secret, now)
-        ):
+        if snapshot is None or not snapshot.is_active(now):
             return None
-        return snapshot
+        matched = snapshot.check_secret(secret, now)
+        return SecretMatch(snapshot, matched == PREVIOUS) if matched else None
 
     def forget(self, client_id: str) -> None:
         """Drop a client's snapshot after a change made by this process."""

@@ -16,6 +16,7 @@ from flask import current_app
 if TYPE_CHECKING:
     from app.config import Settings
     from app.security.passwords import Passwords
+    from app.services.assertion_replay import ReplayGuard
     from app.services.cache import TTLCache
     from app.services.client_cache import ClientCache
     from app.services.denylist import Denylist
@@ -34,9 +35,13 @@ class Runtime:
     clients: ClientCache
     denylist: Denylist
     usage: UsageRecorder
-    #: failed client authentications per address; failed sign-ins per email and address
+    #: failed client authentications per address; failed sign-ins per email and address;
+    #: leaked-credential reports per address
     client_failures: FailureLimiter
     login_failures: FailureLimiter
+    leak_reports: FailureLimiter
+    #: client-assertion ``jti`` values already used
+    replays: ReplayGuard
     #: token string -> (key generation, claims) of tokens whose signature checked out
     verified: TTLCache
 
