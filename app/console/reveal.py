@@ -3,7 +3,8 @@
 The secret goes into the session cookie encrypted (Fernet, with a key derived
 from the app's secret key) and is removed when the page renders it, so a reload
 or the back button finds nothing to show (POST-redirect-GET). It is readable for
-at most ``TTL`` seconds and only by the same browser session.
+at most ``TTL`` seconds and only by the same browser session. A key client has no
+secret: its page is carried the same way, with nothing sealed, and says so.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ TTL = 300
 @dataclass(frozen=True)
 class Reveal:
     client_id: str
-    secret: str
+    #: None for a key client (``private_key_jwt``): there is no secret to show
+    secret: str | None
     rotated: bool
     previous_valid_until: str | None
 
@@ -36,12 +38,13 @@ def _fernet() -> Fernet:
 
 
 def keep(
-    client_id: str, secret: str, *, rotated: bool, previous_valid_until: datetime | None
+    client_id: str, secret: str | None, *, rotated: bool, previous_valid_until: datetime | None
 ) -> None:
     """Hold ``secret`` for the next render of ``client_id``'s secret page."""
+    sealed = secret if secret is None else _fernet().encrypt(secret.encode()).decode()
     session[KEY] = {
         "client_id": client_id,
-        "sealed": _fernet().encrypt(secret.encode()).decode(),
+        "sealed": sealed,
         "rotated": rotated,
         "previous_valid_until": previous_valid_until.isoformat() if previous_valid_until else None,
     }
@@ -54,7 +57,8 @@ def take(client_id: str) -> Reveal | None:
         return None
     session.pop(KEY, None)
     try:
-        secret = _fernet().decrypt(held["sealed"].encode(), ttl=TTL).decode()
+        sealed = held["sealed"]
+        secret = None if sealed is None else _fernet().decrypt(sealed.encode(), ttl=TTL).decode()
     except (InvalidToken, KeyError, AttributeError):
         return None
     return Reveal(client_id, secret, bool(held.get("rotated")), held.get("previous_valid_until"))
