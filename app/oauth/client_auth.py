@@ -138,7 +138,9 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
             caller = _verify_assertion(request, client_id)
         else:
             caller = _verify(method, client_id, secret)
-        _check_network(caller, method, address)
+        networks = caller.snapshot.networks
+        if networks and not allows(networks, address):  # after the credentials are verified
+            raise OutsideNetworks(caller.client_id, bearer=method == BEARER)
     except InvalidClient as error:
         _count_failure(address)
         if isinstance(error, OutsideNetworks):
@@ -167,12 +169,6 @@ class OutsideNetworks(InvalidClient):
         else:
             super().__init__(FAILED, reason=NETWORK)
         self.client_id = client_id
-
-
-def _check_network(caller: OAuthClient, method: str, address: str) -> None:
-    """After the credentials are verified: a client bound to networks is refused elsewhere."""
-    if not allows(caller.snapshot.networks, address):
-        raise OutsideNetworks(caller.client_id, bearer=method == BEARER)
 
 
 def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
