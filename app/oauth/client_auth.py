@@ -1,8 +1,8 @@
 """Client authentication for /token, /introspect, /revoke and /revocations (RFC 6749 §2.3.1).
 
 A secret (``client_secret_basic``, ``client_secret_post``), a client assertion
-(``private_key_jwt``, RFC 7523 §2.2, in ``private_key_jwt``), or at /introspect and
-/revocations a bearer token. Stricter than Authlib's defaults: a malformed
+(``private_key_jwt``, RFC 7523 §2.2, verified by ``app.oauth.private_key_jwt``), or at
+/introspect and /revocations a bearer token. Stricter than Authlib's defaults: a malformed
 ``Authorization`` header is an error rather than "no credentials"; two methods at
 once are refused; an unknown client, a wrong secret, a refused assertion, a revoked
 or expired client and a client outside its allowed networks all get the same answer
@@ -33,7 +33,6 @@ from app.services.runtime import runtime, settings
 
 BASIC, POST, BEARER = "client_secret_basic", "client_secret_post", "bearer"
 PRIVATE_KEY_JWT = private_key_jwt.PRIVATE_KEY_JWT
-ASSERTION_FIELDS = ("client_assertion", "client_assertion_type")
 #: reasons of refusals (``InvalidClient.reason``) decided here
 NETWORK, ASSERTION = "network", "assertion"
 FAILED = (
