@@ -130,7 +130,7 @@ def _assertion_credentials(header: str | None, form, methods: list[str]) -> tupl
 
 def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
-    address = client_address()
+    address = client_address(request._request)
     try:
         method, client_id, secret = _credentials(request, methods)
         if method == PRIVATE_KEY_JWT:
@@ -181,7 +181,8 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
     match = state.authenticate(client_id, secret)
     if match is None:
         raise InvalidClient(FAILED)
-    return OAuthClient(match.snapshot, previous_secret=match.previous_secret)
+    snapshot, previous_secret = match
+    return OAuthClient(snapshot, previous_secret=previous_secret)
 
 
 def _verify_assertion(request: OAuth2Request, form_client_id: str) -> OAuthClient:
