@@ -110,6 +110,11 @@ def test_set_keys_is_audited_and_mailed_like_a_rotation(ctx):
     assert (entry.action, entry.actor, entry.address) == ("client.set_keys", MEMBER, "192.0.2.7")
     assert entry.details == {"kids": ["ed-2027"]}
     assert mail_of(client_id).count("keys_replaced") == 2  # the owner and the creator
+    text = db.session.scalars(
+        select(OutboxMessage.text_body).where(OutboxMessage.kind == "keys_replaced")
+    ).first()
+    assert "ed-2027" in text and "private key (private_key_jwt)" in text
+    assert "Gatehouse holds only its public keys" in text
     # the same keys again: no change, no audit entry, no email
     client_credentials.set_keys(person(MEMBER), client_id, new)
     assert len(audit_of(client_id)) == 2 and mail_of(client_id).count("keys_replaced") == 2
