@@ -15,6 +15,7 @@ from app.logs import configure_logging
 from app.oauth import init_oauth
 from app.request import GatehouseRequest
 from app.security.passwords import Passwords
+from app.services.assertion_replay import ReplayGuard
 from app.services.cache import TTLCache
 from app.services.change_feed import ChangeFeed, SharedCounter
 from app.services.client_cache import ClientCache
@@ -77,5 +78,9 @@ def _runtime(settings: Settings) -> Runtime:
             LOGIN_ADDRESS_LIMIT, window=LOGIN_ADDRESS_WINDOW, name="loginaddr", counters=counters
         ),
         password_slots=Slots(settings.instance_dir / "sign-in-slots", settings.sign_in_slots),
+        leak_reports=FailureLimiter(
+            settings.auth_failures_per_minute, name="leakreport", counters=counters
+        ),
+        replays=ReplayGuard(settings.redis_url),
         verified=TTLCache(ttl=300, max_entries=10_000),
     )

@@ -40,6 +40,8 @@ FAILURE_REASONS = (
     "expired",  # the right secret of an expired client
     "revoked",  # the right secret of a revoked client
     "bearer_token",  # a bearer token that is not valid now (at /introspect, /revocations)
+    "assertion",  # a client assertion refused (private_key_jwt: signature, claims, replay)
+    "network",  # right credentials from outside the client's allowed networks
 )
 INTROSPECTION_RESULTS = ("active", "inactive")
 REVOCATION_KINDS = ("client", "token")

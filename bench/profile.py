@@ -1,9 +1,12 @@
 """``python -m bench.profile``: where one worker's CPU goes on /token or /introspect.
 
-It builds the same throwaway environment as ``python -m bench`` (SQLite),
-then calls the WSGI app N times in this process, once timed and once under
-cProfile, and prints the CPU time per request and the top functions. No
-server and no network: ``baseline`` does the same for the bare Flask app.
+It builds the same throwaway environment as ``python -m bench`` (SQLite, or a scratch
+schema with ``--postgres URL``), then calls the WSGI app N times in this process, once
+timed and once under cProfile, and prints the CPU time per request and the top
+functions. No server and no network: ``baseline`` does the same for the bare Flask app.
+``token-jwt`` is ``/token`` for a key client (``private_key_jwt``): every request
+carries a new ES256 assertion, signed beforehand, so its ``jti`` is remembered once
+each (in the database, or in Redis with ``--redis URL``).
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench.environment import Environment, SqliteDatabase
+from bench.environment import Environment, PostgresDatabase, SqliteDatabase
 from bench.servers import basic
 
 
-def wsgi_caller(app: Flask, path: str, body: str, headers: dict[str, str]) -> Callable[[], None]:
-    """A function making one POST straight into the WSGI app (no test-client overhead)."""
-    data = body.encode()
+def wsgi_caller(
+    app: Flask, path: str, body: str | Iterator[str], headers: dict[str, str]
+) -> Callable[[], None]:
+    """A function making one POST straight into the WSGI app (no test-client overhead);
+    ``body`` is the same for every call, or the next of an iterator each time."""
+    bodies = None if isinstance(body, str) else body
+    data = body.encode() if isinstance(body, str) else b""
     environ = EnvironBuilder(path=path, method="POST", data=data, headers=headers).get_environ()
     statuses: list[str] = []
 
@@ -37,7 +44,10 @@ def wsgi_caller(app: Flask, path: str, body: str, headers: dict[str, str]) -> Ca
 
     def call() -> None:
         statuses.clear()
-        request_environ = dict(environ, **{"wsgi.input": io.BytesIO(data)})
+        payload = data if bodies is None else next(bodies).encode()
+        request_environ = dict(
+            environ, **{"wsgi.input": io.BytesIO(payload), "CONTENT_LENGTH": str(len(payload))}
+        )
         result = app(request_environ, start_response)
         try:
             for _ in result:
@@ -53,7 +63,7 @@ def wsgi_caller(app: Flask, path: str, body: str, headers: dict[str, str]) -> Ca
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("endpoint", choices=["baseline", "token", "introspect"])
+    parser.add_argument("endpoint", choices=["baseline", "token", "token-jwt", "introspect"])
     parser.add_argument("--alg", default="RS256", choices=["RS256", "ES256", "EdDSA"])
     parser.add_argument("-n", type=int, default=2000, help="requests to profile (2000)")
     parser.add_argument("--top", type=int, default=30, help="functions to list (30)")
@@ -65,13 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         help="count metrics as a served worker does, in memory-mapped files (served, the "
         "default), or in this process's memory (process)",
     )
+    parser.add_argument("--postgres", metavar="URL", help="a scratch schema in this database")
+    parser.add_argument("--redis", metavar="URL", help="GATEHOUSE_REDIS_URL for the app")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="gatehouse-profile-"))
+    database = PostgresDatabase(args.postgres) if args.postgres else SqliteDatabase()
     try:
-        env = Environment(tmp / "gatehouse", SqliteDatabase(), args.alg, 8000)
+        env = Environment(tmp / "gatehouse", database, args.alg, 8000)
         env.prepare()
         assert env.client and env.introspector
+        if args.redis:
+            env.env["GATEHOUSE_REDIS_URL"] = args.redis
         from app import create_app, metrics
 
         if args.metrics == "served":  # as `gatehouse serve` sets up its workers
@@ -91,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             path, body, headers = "/", "grant_type=client_credentials", form
         elif args.endpoint == "token":
             path, body, headers = "/token", "grant_type=client_credentials", token_headers
+        elif args.endpoint == "token-jwt":
+            path, body, headers = "/token", assertion_bodies(env, 200 + 2 * args.n), form
         else:
             token = answer.get_json()["access_token"]
             path, body = "/introspect", f"token={token}"
@@ -116,8 +133,47 @@ def main(argv: list[str] | None = None) -> int:
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     finally:
+        database.drop()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def assertion_bodies(env: Environment, count: int) -> Iterator[str]:
+    """``count`` token requests of a new key client, each with its own ES256 assertion."""
+    from urllib.parse import urlencode
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = env.home / "client-key.pem"
+    pem.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    expires = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
+    client_id = env.gatehouse(
+        "clients", "create", "--owner", "owner@bench.example", "--name", "bench key client",
+        "--services", "jobs", "--expires", expires, "--jwks", str(pem),
+    )["client_id"]  # fmt: skip
+    now, issuer = int(time.time()), env.env["GATEHOUSE_ISSUER"]
+    kind = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    bodies = []
+    for number in range(count):
+        claims = {"iss": client_id, "sub": client_id, "aud": issuer, "iat": now}
+        claims |= {"exp": now + 3600, "jti": f"bench-{number}"}
+        bodies.append(
+            urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": kind,
+                    "client_assertion": jwt.encode(claims, key, algorithm="ES256"),
+                }
+            )
+        )
+    return iter(bodies)
 
 
 if __name__ == "__main__":

@@ -105,10 +105,20 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class SentClient(FlaskClient):
+    """The test client, with each response read whole and closed, as a server does when it
+    has sent it: work the app leaves for after the response (usage writes) runs then."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(config: dict[str, object]) -> Iterator[Flask]:
     app = create_app(config)
     app.config["TESTING"] = True
+    app.test_client_class = SentClient
     with app.app_context():
         _empty_tables()
         catalogue.seed_defaults()
@@ -181,7 +191,11 @@ class Factory:
         scopes: list[str] | None = None,
         expires_on: date | None = None,
         name: str | None = None,
+        allowed_networks: list[str] | None = None,
+        jwks: str | dict | None = None,
     ) -> Credentials:
+        """A client made through the service layer (a key client with ``jwks``: its
+        ``secret`` is then empty)."""
         self._count += 1
         with self.app.app_context():
             if owner is None:
@@ -196,8 +210,10 @@ class Factory:
                 name=name or f"client {self._count}",
                 scopes=scopes or ["jobs"],
                 expires_on=expires_on or datetime.now(UTC).date() + timedelta(days=30),
+                allowed_networks=allowed_networks,
+                jwks=jwks,
             )
-            return Credentials(issued.client.client_id, issued.secret)
+            return Credentials(issued.client.client_id, issued.secret or "")
 
     def introspector(self) -> Credentials:
         return self.client(scopes=["introspect"], name=f"introspector {self._count}")

@@ -10,7 +10,7 @@ WRONG_METHODS = [
     ("PUT", "/token", {"POST"}),
     ("DELETE", "/introspect", {"POST"}),
     ("GET", "/revoke", {"POST"}),
-    ("POST", "/revocations", {"GET"}),
+    ("DELETE", "/revocations", {"GET", "POST"}),
     ("POST", "/.well-known/jwks.json", {"GET"}),
     ("POST", "/.well-known/oauth-authorization-server", {"GET"}),
     ("POST", "/healthz", {"GET"}),

@@ -1,14 +1,34 @@
-"""``gatehouse clients …``: generate, list, revoke and rotate system access tokens."""
+"""``gatehouse clients …``: generate, list, revoke and rotate system access tokens, replace
+a key client's public keys and the networks a client may authenticate from."""
 
 from __future__ import annotations
+
+from typing import IO
 
 import click
 from flask.cli import with_appcontext
 
 from app.cli.output import domain_errors, emit, json_option, split_list
-from app.services import client_queries
+from app.services import client_credentials, client_queries
 from app.services import clients as client_service
 from app.services.actors import Actor
+
+#: the largest key file read (a JWK Set of ten RSA-4096 keys is about 8 KiB)
+MAX_KEY_FILE = 64 * 1024
+JWKS_HELP = (
+    "A JWK Set (JSON) or one PEM public key ('-': standard input): the client "
+    "authenticates with private_key_jwt and has no secret."
+)
+ALLOW_FROM_HELP = (
+    "Comma-separated CIDR ranges (IPv4 or IPv6) the client may authenticate from; empty: anywhere."
+)
+
+
+def _read_keys(jwks_file: IO[str]) -> str:
+    text = jwks_file.read(MAX_KEY_FILE + 1)
+    if len(text) > MAX_KEY_FILE:
+        raise click.ClickException(f"the key file is over {MAX_KEY_FILE // 1024} KiB")
+    return text
 
 
 @click.group()
@@ -22,11 +42,23 @@ def clients() -> None:
 @click.option("--services", required=True, help="Comma-separated scopes, e.g. jobs,candidates.")
 @click.option("--expires", required=True, help="Last valid day, YYYY-MM-DD (UTC).")
 @click.option("--description", default="")
+@click.option("--jwks", "jwks_file", type=click.File("r", encoding="utf-8"), help=JWKS_HELP)
+@click.option("--allow-from", "allow_from", default="", help=ALLOW_FROM_HELP)
 @json_option
 @with_appcontext
 @domain_errors
-def create(owner: str, name: str, services: str, expires: str, description: str, as_json: bool):
-    """Generate a client; prints its id and secret (shown this once only)."""
+def create(
+    owner: str,
+    name: str,
+    services: str,
+    expires: str,
+    description: str,
+    jwks_file: IO[str] | None,
+    allow_from: str,
+    as_json: bool,
+):
+    """Generate a client; prints its id and secret (shown this once only), or with --jwks a
+    key client, which has no secret."""
     issued = client_service.create_client(
         Actor.cli(),
         owner_email=owner,
@@ -34,6 +66,8 @@ def create(owner: str, name: str, services: str, expires: str, description: str,
         scopes=split_list(services),
         expires_on=expires,
         description=description,
+        jwks=_read_keys(jwks_file) if jwks_file is not None else None,
+        allowed_networks=split_list(allow_from),
     )
     client = issued.client
     record = {
@@ -42,16 +76,26 @@ def create(owner: str, name: str, services: str, expires: str, description: str,
         "name": client.name,
         "scopes": client.scopes,
         "expires_on": client.expires_on.isoformat(),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "allowed_networks": client.networks,
     }
     emit(record, as_json, _created_text)
 
 
 def _created_text(record: dict) -> str:
+    summary = (
+        f"name: {record['name']}  scopes: {' '.join(record['scopes'])}  "
+        f"expires_on: {record['expires_on']}  "
+        f"allowed from: {', '.join(record['allowed_networks']) or 'anywhere'}\n"
+    )
+    if record["client_secret"] is None:
+        return (
+            f"client_id: {record['client_id']}\n{summary}"
+            "It authenticates with private_key_jwt (signed assertions): it has no secret."
+        )
     return (
         f"client_id:     {record['client_id']}\n"
-        f"client_secret: {record['client_secret']}\n"
-        f"name: {record['name']}  scopes: {' '.join(record['scopes'])}  "
-        f"expires_on: {record['expires_on']}\n"
+        f"client_secret: {record['client_secret']}\n{summary}"
         "Store the secret now: it is not shown again."
     )
 
@@ -79,7 +123,9 @@ def _list_text(records: list[dict]) -> str:
         return "no clients"
     return "\n".join(
         f"{r['client_id']}\t{r['status']}\t{r['owner']}\t{r['name']}\t"
-        f"{','.join(r['scopes'])}\texpires {r['expires_on']}"
+        f"{','.join(r['scopes'])}\texpires {r['expires_on']}\t"
+        f"last used {r['last_used_at'] or 'never'}"
+        + (f" from {r['last_used_ip']}" if r["last_used_ip"] else "")
         for r in records
     )
 
@@ -138,5 +184,41 @@ def rotate_secret(client_id: str, grace: int, as_json: bool) -> None:
                 else "the previous secret no longer works\n"
             )
             + "Store the secret now: it is not shown again."
+        ),
+    )
+
+
+@clients.command("set-keys")
+@click.argument("client_id")
+@click.option(
+    "--jwks", "jwks_file", type=click.File("r", encoding="utf-8"), required=True, help=JWKS_HELP
+)
+@json_option
+@with_appcontext
+@domain_errors
+def set_keys(client_id: str, jwks_file: IO[str], as_json: bool) -> None:
+    """Replace a key client's public keys; the old ones stop working within a second."""
+    client = client_credentials.set_keys(Actor.cli(), client_id, _read_keys(jwks_file))
+    record = client_queries.describe(client)
+    kids = ", ".join(key["kid"] for key in record["jwks"]["keys"])
+    emit(record, as_json, lambda r: f"client {r['client_id']} now accepts the keys {kids}")
+
+
+@clients.command("set-networks")
+@click.argument("client_id")
+@click.option("--allow-from", "allow_from", required=True, help=ALLOW_FROM_HELP)
+@json_option
+@with_appcontext
+@domain_errors
+def set_networks(client_id: str, allow_from: str, as_json: bool) -> None:
+    """Replace the networks a client may authenticate from ('' : anywhere)."""
+    client = client_credentials.set_networks(Actor.cli(), client_id, split_list(allow_from))
+    record = client_queries.describe(client)
+    emit(
+        record,
+        as_json,
+        lambda r: (
+            f"client {r['client_id']} may authenticate from "
+            + (", ".join(r["allowed_networks"]) or "anywhere")
         ),
     )

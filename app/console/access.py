@@ -8,11 +8,12 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import request, session
+from flask import session
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from app.errors import Forbidden
 from app.extensions import login_manager
+from app.http_policy import client_address
 from app.models import User
 from app.services import console_sessions
 from app.services.actors import Actor
@@ -78,7 +79,7 @@ def signed_in() -> SessionUser:
 
 def actor() -> Actor:
     """The signed-in person as the services' ``Actor``, with the request's address."""
-    return Actor.person(signed_in().user, request.remote_addr)
+    return Actor.person(signed_in().user, client_address())
 
 
 def admin_required(view: F) -> F:

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
 
+from app.models.types import utcnow
 from app.services import client_queries
 
 bp = Blueprint("console", __name__)
@@ -30,6 +31,19 @@ def day(value: date | datetime | None) -> str:
 def moment(value: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM UTC`` (timestamps are stored as naive UTC), or ``never``."""
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+@bp.app_template_filter("ago")
+def ago(value: datetime | None) -> str:
+    """How long ago, roughly: ``just now``, ``3 minutes ago``, ``2 hours ago``, ``5 days ago``."""
+    if value is None:
+        return "never"
+    seconds = max(0, int((utcnow() - value).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
 
 
 @bp.app_template_global("status_of")

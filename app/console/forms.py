@@ -38,6 +38,9 @@ GRACE_CHOICES = [
     SelectChoice(86400, "1 day"),
     SelectChoice(7 * 86400, "7 days"),
 ]
+#: the longest pasted key set and list of networks accepted (a set of ten RSA keys is ~8 KiB)
+KEYS_MAX = 32 * 1024
+NETWORKS_MAX = 4000
 ROLE_CHOICES = [
     SelectChoice("member", "Member (service rep)"),
     SelectChoice("admin", "Administrator"),
@@ -72,6 +75,12 @@ class TokenDetailsForm(FlaskForm):
     services = ServicesField(
         "Services", validators=[DataRequired("Choose at least one service.")], choices=[]
     )
+    allowed_networks = StringField(
+        "Allowed networks",
+        validators=[Length(max=NETWORKS_MAX, message="That is too many networks.")],
+        description="Where the integration may authenticate from: CIDR ranges or addresses, "
+        "separated by commas or spaces (192.0.2.0/24, 2001:db8::/32). Empty: anywhere.",
+    )
 
 
 class GenerateForm(TokenDetailsForm):
@@ -82,6 +91,27 @@ class GenerateForm(TokenDetailsForm):
         "Expires on",
         validators=[DataRequired("Choose an expiry date.")],
         render_kw=DAY_INPUT,
+    )
+    jwks = TextAreaField(
+        "Public key (optional)",
+        validators=[Length(max=KEYS_MAX, message="That is too long for a key set.")],
+        description="To sign in with a private key instead of a secret (private_key_jwt), "
+        "paste its public key: a PEM (-----BEGIN PUBLIC KEY-----) or a JWK Set. "
+        "Leave empty for a secret.",
+    )
+
+
+class KeysForm(FlaskForm):
+    """A key client's new public keys."""
+
+    jwks = TextAreaField(
+        "New public keys",
+        validators=[
+            DataRequired("Paste a PEM public key or a JWK Set."),
+            Length(max=KEYS_MAX, message="That is too long for a key set."),
+        ],
+        description="A PEM public key or a JWK Set. It replaces every key of this token: "
+        "assertions signed with the current keys stop working within a second.",
     )
 
 
@@ -111,3 +141,9 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired("Enter the new password.")],
         description=f"At least {MIN_LENGTH} characters.",
     )
+
+
+def split_networks(text: str | None) -> list[str]:
+    """``192.0.2.0/24, 2001:db8::/32`` (commas, spaces or lines) -> a list; the services
+    check each one."""
+    return (text or "").replace(",", " ").split()

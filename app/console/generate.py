@@ -11,7 +11,7 @@ from app.console import reveal
 from app.console.access import actor
 from app.console.blueprint import bp
 from app.console.errors import attach
-from app.console.forms import GenerateForm, RotateForm
+from app.console.forms import GenerateForm, RotateForm, split_networks
 from app.console.pickers import choices, owner_choices, service_options
 from app.errors import DomainError
 from app.services import client_queries, clients, days
@@ -59,6 +59,8 @@ def generate():
                 expires_on=form.expires_on.data or "",
                 scopes=form.services.data or [],
                 owner_email=form.owner.data if "owner" in form else None,
+                jwks=(form.jwks.data or "").strip() or None,
+                allowed_networks=split_networks(form.allowed_networks.data),
             )
         except DomainError as err:
             status = attach(form, err)
@@ -104,9 +106,10 @@ def rotate(client_id: str):
 @bp.get("/tokens/<client_id>/secret")
 @login_required
 def secret(client_id: str):
-    """The new secret, rendered once: a reload or the back button finds it gone (410)."""
+    """The new secret, rendered once: a reload or the back button finds it gone (410). A key
+    client's page says it has no secret, and how to configure the integration."""
     client = client_queries.find_client(actor(), client_id)
     shown = reveal.take(client_id)
     return render_template(
-        "console/tokens/secret.html", client=client, shown=shown
+        "console/tokens/secret.html", client=client, shown=shown, issuer=settings().issuer
     ), 200 if shown else 410

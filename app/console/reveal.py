@@ -3,12 +3,8 @@
 The secret goes into the session cookie encrypted (Fernet, with a key derived
 from the app's secret key) and is removed when the page renders it, so a reload
 or the back button finds nothing to show (POST-redirect-GET). It is readable for
-at most ``TTL`` seconds and only by the same browser session.
-
-Removing it from the cookie is not enough: a copy of the cookie sent with the
-redirect could be replayed. So the page is also consumed on the server: the
-session's row holds a nonce that the cookie must present, and showing the page
-clears it (``console_sessions.consume_reveal``), exactly once.
+        "nonce": console_sessions.expect_reveal(session_token() or ""),
+        "sealed": sealed,
 """
 
 from __future__ import annotations
@@ -31,7 +27,8 @@ TTL = 300
 @dataclass(frozen=True)
 class Reveal:
     client_id: str
-    secret: str
+    #: None for a key client (``private_key_jwt``): there is no secret to show
+    secret: str | None
     rotated: bool
     previous_valid_until: str | None
 
@@ -44,13 +41,14 @@ def _fernet() -> Fernet:
 
 
 def keep(
-    client_id: str, secret: str, *, rotated: bool, previous_valid_until: datetime | None
+    client_id: str, secret: str | None, *, rotated: bool, previous_valid_until: datetime | None
 ) -> None:
     """Hold ``secret`` for the next render of ``client_id``'s secret page."""
+    sealed = secret if secret is None else _fernet().encrypt(secret.encode()).decode()
     session[KEY] = {
         "client_id": client_id,
         "nonce": console_sessions.expect_reveal(session_token() or ""),
-        "sealed": _fernet().encrypt(secret.encode()).decode(),
+        "sealed": sealed,
         "rotated": rotated,
         "previous_valid_until": previous_valid_until.isoformat() if previous_valid_until else None,
     }
@@ -65,7 +63,8 @@ def take(client_id: str) -> Reveal | None:
     if not console_sessions.consume_reveal(session_token(), held.get("nonce")):
         return None  # shown already, to this cookie or a copy of it
     try:
-        secret = _fernet().decrypt(held["sealed"].encode(), ttl=TTL).decode()
+        sealed = held["sealed"]
+        secret = None if sealed is None else _fernet().decrypt(sealed.encode(), ttl=TTL).decode()
     except (InvalidToken, KeyError, AttributeError):
         return None
     return Reveal(client_id, secret, bool(held.get("rotated")), held.get("previous_valid_until"))

@@ -1,4 +1,4 @@
-"""The token list, a token's page, editing and revoking."""
+"""The token list, a token's page, editing, replacing a key client's keys, and revoking."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from flask_login import login_required
 from app.console.access import actor
 from app.console.blueprint import bp
 from app.console.errors import attach
-from app.console.forms import RotateForm, TokenDetailsForm
+from app.console.forms import KeysForm, RotateForm, TokenDetailsForm, split_networks
 from app.console.pickers import choices, service_names, service_options
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.models import Client
-from app.services import client_queries, clients, outbox_delivery, users
+from app.security.client_keys import key_ids
+from app.services import client_credentials, client_queries, clients, outbox_delivery, users
 
 PER_PAGE = 20
 TABS = ("active", "inactive")
@@ -54,19 +55,32 @@ def tokens():
 def _details_form(client: Client, formdata: bool = False) -> TokenDetailsForm:
     form = TokenDetailsForm(
         formdata=None if not formdata else request.form,
-        data={"name": client.name, "description": client.description, "services": client.scopes},
+        data={
+            "name": client.name,
+            "description": client.description,
+            "services": client.scopes,
+            "allowed_networks": ", ".join(client.networks),
+        },
     )
     form.services.choices = choices(service_options(actor(), client.scopes))
     return form
 
 
-def render_token(client: Client, form: TokenDetailsForm | None = None, status: int = 200):
-    """A token's page: details, the edit form, and links to rotate and revoke."""
+def render_token(
+    client: Client,
+    form: TokenDetailsForm | None = None,
+    status: int = 200,
+    keys_form: KeysForm | None = None,
+):
+    """A token's page: details, the edit form, new keys (key clients), links to rotate and
+    revoke."""
     form = form or _details_form(client)
     return render_template(
         "console/tokens/show.html",
         client=client,
         form=form,
+        keys_form=keys_form or KeysForm(formdata=None),
+        key_ids=key_ids(client.jwks) if client.jwks is not None else [],
         options=service_options(actor(), client.scopes),
         names=service_names(),
         rotate_form=RotateForm(),
@@ -98,6 +112,7 @@ def edit_token(client_id: str):
                 name=form.name.data or "",
                 description=form.description.data or "",
                 scopes=None if set(wanted) == set(client.scopes) else wanted,
+                allowed_networks=split_networks(form.allowed_networks.data),
             )
         except (InvalidInput, Conflict, Forbidden) as err:
             status = attach(form, err)
@@ -105,6 +120,25 @@ def edit_token(client_id: str):
             flash("Your changes are saved.", "success")
             return redirect(url_for("console.token", client_id=client_id))
     return render_token(client, form, status)
+
+
+@bp.post("/tokens/<client_id>/keys")
+@login_required
+def replace_keys(client_id: str):
+    """Replace a key client's public keys (audited and mailed like a rotation)."""
+    who = actor()
+    client = client_queries.find_client(who, client_id)
+    form = KeysForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            client_credentials.set_keys(who, client_id, form.jwks.data or "")
+        except DomainError as err:
+            status = attach(form, err)
+        else:
+            flash("The public keys are replaced: the previous ones no longer work.", "success")
+            return redirect(url_for("console.token", client_id=client_id))
+    return render_token(client, keys_form=form, status=status)
 
 
 @bp.route("/tokens/<client_id>/revoke", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from app.models.client import Client
 from app.models.console_session import ConsoleSession
 from app.models.metric_sample import MetricSample
 from app.models.outbox import ClientReminder, OutboxMessage
-from app.models.revocation import RevocationEvent, RevokedToken
+from app.models.revocation import RevocationEvent, RevokedToken, UsedAssertion
 from app.models.service import Service
 from app.models.user import User, user_services
 
@@ -21,6 +21,7 @@ __all__ = [
     "RevocationEvent",
     "RevokedToken",
     "Service",
+    "UsedAssertion",
     "User",
     "user_services",
 ]

@@ -15,10 +15,19 @@ class Client(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
-    #: hex SHA-256 of the secret; the secret itself is never stored
-    secret_hash: Mapped[str] = mapped_column(String(64))
-    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    #: hex SHA-256 of the secret (the secret itself is never stored); None for a key client.
+    #: Indexed, as is the previous one: a leaked-credential report looks secrets up by hash
+    secret_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     previous_secret_valid_until: Mapped[datetime | None]
+    #: when the previous secret last authenticated during its grace period
+    previous_secret_last_used_at: Mapped[datetime | None]
+    #: a key client's public JWK Set (``private_key_jwt``), normalised JSON; None: a secret client
+    jwks: Mapped[str | None] = mapped_column(Text)
+    #: CIDR networks the client may authenticate from, space-separated; empty: anywhere
+    allowed_networks: Mapped[str] = mapped_column(Text, default="")
+    #: when the owner was last mailed about a refusal from outside those networks
+    network_alert_at: Mapped[datetime | None]
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     #: space-separated scope strings (service keys and system scopes)
@@ -31,6 +40,7 @@ class Client(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(254))
     #: tokens issued before this instant are dead (set when scopes are narrowed)
@@ -41,3 +51,12 @@ class Client(db.Model):
     @property
     def scopes(self) -> list[str]:
         return self.scope.split()
+
+    @property
+    def networks(self) -> list[str]:
+        return self.allowed_networks.split()
+
+    @property
+    def token_endpoint_auth_method(self) -> str:
+        """How the client authenticates, fixed at creation (RFC 7591 §2 names)."""
+        return "private_key_jwt" if self.jwks is not None else "client_secret_basic"

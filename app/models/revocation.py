@@ -33,3 +33,15 @@ class RevocationEvent(db.Model):
     not_before: Mapped[datetime | None]
     #: the scopes the client kept (scope narrowing events)
     scope: Mapped[str | None] = mapped_column(Text)
+
+
+class UsedAssertion(db.Model):
+    """Client-assertion ``jti`` values already accepted (RFC 7523 §3 item 7), kept until the
+    assertion expires: the primary key turns the replay check into one INSERT, refused on
+    every worker of every instance sharing the database."""
+
+    __tablename__ = "used_assertions"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,8 +1,9 @@
-"""The protocol room: token, introspection, revocation, metadata, JWKS, revocation feed."""
+"""The protocol room: token, introspection, revocation, metadata, JWKS, revocation feed,
+leaked-credential reports."""
 
 from flask import Flask
 
-from app.oauth import metadata, views
+from app.oauth import leak_report, metadata, views
 from app.oauth.server import build_server
 
 
@@ -11,3 +12,4 @@ def init_oauth(app: Flask) -> None:
     build_server(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(metadata.bp)
+    app.register_blueprint(leak_report.bp)

@@ -1,46 +1,71 @@
 """Client authentication for /token, /introspect, /revoke and /revocations (RFC 6749 §2.3.1).
 
-Stricter than Authlib's defaults: a malformed ``Authorization`` header is an
-error rather than "no credentials"; two methods at once are refused; an
-unknown client, a wrong secret and a revoked or expired client all get the
-same answer (no enumeration); a malformed secret never reaches the database;
-failures are counted per source address (beyond the limit, 429 with Retry-After).
+A secret (``client_secret_basic``, ``client_secret_post``), a client assertion
+(``private_key_jwt``, RFC 7523 §2.2, verified by ``app.oauth.private_key_jwt``), or at
+/introspect and /revocations a bearer token. Stricter than Authlib's defaults: a malformed
+``Authorization`` header is an error rather than "no credentials"; two methods at
+once are refused; an unknown client, a wrong secret, a refused assertion, a revoked
+or expired client and a client outside its allowed networks all get the same answer
+(no enumeration); a malformed secret never reaches the database; failures are counted
+per source address (beyond the limit, 429 with Retry-After). Every success counts
+as a use of the client (``last_used_at``, ``last_used_ip``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from urllib.parse import unquote_plus
 
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidClientError
+from flask import request as flask_request
 
 from app.http_policy import client_address
-from app.oauth import failures
+from app.models.types import utcnow
+from app.oauth import failures, private_key_jwt
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
-from app.services import access_tokens
+from app.security.networks import allows
+from app.services import access_tokens, network_refusals
 from app.services.client_cache import ClientSnapshot
-from app.services.runtime import runtime
+from app.services.runtime import runtime, settings
 
 BASIC, POST, BEARER = "client_secret_basic", "client_secret_post", "bearer"
+PRIVATE_KEY_JWT = private_key_jwt.PRIVATE_KEY_JWT
+#: reasons of refusals (``InvalidClient.reason``) decided here
+NETWORK, ASSERTION = "network", "assertion"
 FAILED = (
-    "client authentication failed: the client id or secret is wrong, "
-    "or the client is revoked or expired"
+    "client authentication failed: the client id, secret or assertion is wrong, "
+    "the client is revoked or expired, or it may not authenticate from this address"
 )
+BEARER_FAILED = "the bearer token is invalid, expired or revoked"
+log = logging.getLogger(__name__)
 
 
 class OAuthClient(ClientMixin):
     """An authenticated caller as Authlib sees it; ``scopes`` are what it may use here."""
 
-    def __init__(self, snapshot: ClientSnapshot, scopes: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: ClientSnapshot,
+        scopes: tuple[str, ...] | None = None,
+        previous_secret: bool = False,
+    ) -> None:
         self.snapshot = snapshot
         self.client_id = snapshot.client_id
         self.scopes = scopes if scopes is not None else snapshot.scopes
+        #: authenticated with its previous secret, in the grace period of a rotation
+        self.previous_secret = previous_secret
 
     def get_client_id(self) -> str:
         return self.client_id
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        """A key client authenticates only with assertions, a secret client only with secrets
+        (either may present an access token where a bearer token is accepted)."""
+        if self.snapshot.key_set is not None:
+            return method in (PRIVATE_KEY_JWT, BEARER)
         return method in (BASIC, POST, BEARER)
 
     def check_grant_type(self, grant_type: str) -> bool:
@@ -67,6 +92,8 @@ def parse_basic(header: str) -> tuple[str, str]:
 def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, str]:
     header = request.headers.get("Authorization")
     form = request.form
+    if "client_assertion" in form or "client_assertion_type" in form:
+        return _assertion_credentials(header, form, methods)
     in_form = "client_id" in form or "client_secret" in form
     if header is not None and in_form:
         raise invalid_request("use one client authentication method, not both header and form")
@@ -88,20 +115,54 @@ def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, 
     )
 
 
+def _assertion_credentials(header: str | None, form, methods: list[str]) -> tuple[str, str, str]:
+    """RFC 7521 §4.2: the assertion, with an optional ``client_id`` (it must name the same
+    client); no other credentials beside it."""
+    if header is not None or "client_secret" in form:
+        raise invalid_request(
+            "use one client authentication method: a client assertion or a secret, not both"
+        )
+    if PRIVATE_KEY_JWT not in methods:
+        raise InvalidClient(
+            "this request cannot carry a client assertion: send it in the form body of a POST"
+        )
+    return PRIVATE_KEY_JWT, form.get("client_id", ""), ""
+
+
 def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
+    address = client_address(request._request)
     try:
         method, client_id, secret = _credentials(request, methods)
-        caller = _verify(method, client_id, secret)
+        if method == PRIVATE_KEY_JWT:
+            caller = _verify_assertion(request, client_id)
+        else:
+            caller = _verify(method, client_id, secret)
+        networks = caller.snapshot.networks
+        if networks and not allows(networks, address):  # after the credentials are verified
+            raise OutsideNetworks(caller.client_id, method)
     except InvalidClient as error:
-        address = client_address()
         failures.report(error, address)
         # counted only here, on the failure path: a success never pays for the limit
         if retry_after := runtime().client_failures.fail(address):
             raise TooManyFailures(retry_after) from None
+        if isinstance(error, OutsideNetworks):  # audited (and mailed) unless answered 429
+            network_refusals.record(error.client_id, address)
         raise
     request.auth_method = method
+    runtime().usage.touch(caller.client_id, address, previous_secret=caller.previous_secret)
     return caller
+
+
+class OutsideNetworks(InvalidClient):
+    """Right credentials from outside the client's allowed networks: the answer of wrong ones."""
+
+    def __init__(self, client_id: str, method: str) -> None:
+        if method == BEARER:
+            super().__init__(BEARER_FAILED, "Bearer", reason=NETWORK, client_id=client_id)
+        else:
+            scheme = "Basic" if method == BASIC else None
+            super().__init__(FAILED, scheme, reason=NETWORK, client_id=client_id)
 
 
 def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
@@ -110,13 +171,38 @@ def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
         claims = access_tokens.verify(secret)
         snapshot = state.get(claims["client_id"]) if claims else None
         if snapshot is None:
-            raise InvalidClient(
-                "the bearer token is invalid, expired or revoked", "Bearer", reason="bearer_token"
-            )
+            raise InvalidClient(BEARER_FAILED, "Bearer", reason="bearer_token")
         return OAuthClient(snapshot, tuple(claims["scope"].split()))
-    snapshot = state.authenticate(client_id, secret)
-    if snapshot is None:
+    match = state.authenticate(client_id, secret)
+    if match is None:
         reason = state.failure_reason(client_id, secret)
         scheme = "Basic" if method == BASIC else None
         raise InvalidClient(FAILED, scheme, reason=reason, client_id=client_id)
-    return OAuthClient(snapshot)
+    snapshot, previous_secret = match
+    return OAuthClient(snapshot, previous_secret=previous_secret)
+
+
+def _verify_assertion(request: OAuth2Request, form_client_id: str) -> OAuthClient:
+    """RFC 7523 §3: the assertion of an active key client; a ``client_id`` sent beside it
+    must be its ``sub``. Every refusal is the answer of a wrong secret (reason logged)."""
+    state = runtime()
+    now = utcnow()
+
+    def query_client(client_id: str) -> OAuthClient | None:
+        snapshot = state.clients.get(client_id)
+        if (
+            snapshot is None
+            or snapshot.key_set is None
+            or not snapshot.is_active(now)
+            or (form_client_id and form_client_id != client_id)
+        ):
+            return None
+        return OAuthClient(snapshot)
+
+    issuer = settings().issuer
+    audiences = (issuer, f"{issuer}/token", issuer + flask_request.path)
+    try:
+        return private_key_jwt.authenticate(request, query_client, audiences, state.replays)
+    except InvalidClientError as exc:
+        log.info("client assertion refused: %s", exc.description)
+        raise InvalidClient(FAILED, None, reason=ASSERTION, client_id=form_client_id) from None

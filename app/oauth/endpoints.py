@@ -15,7 +15,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from app import metrics
-from app.oauth.client_auth import BASIC, BEARER, POST, OAuthClient
+from app.oauth.client_auth import BASIC, BEARER, POST, PRIVATE_KEY_JWT, OAuthClient
 from app.oauth.errors import InsufficientScope, UnsupportedTokenType, invalid_request
 from app.services import access_tokens
 
@@ -57,7 +57,7 @@ def require_introspect(caller: OAuthClient) -> OAuthClient:
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):
-    CLIENT_AUTH_METHODS = [BASIC, POST, BEARER]
+    CLIENT_AUTH_METHODS = [BASIC, POST, PRIVATE_KEY_JWT, BEARER]
 
     def authenticate_endpoint_client(self, request):
         return require_introspect(super().authenticate_endpoint_client(request))
@@ -78,7 +78,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
 
 class RevocationEndpoint(_RevocationEndpoint):
-    CLIENT_AUTH_METHODS = [BASIC, POST]
+    CLIENT_AUTH_METHODS = [BASIC, POST, PRIVATE_KEY_JWT]
 
     def check_params(self, request, client) -> None:
         check_token_params(request, self.SUPPORTED_TOKEN_TYPES)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from app.oauth.client_auth import BASIC, POST
+from app.oauth.client_auth import BASIC, POST, PRIVATE_KEY_JWT
 from app.oauth.errors import InvalidTarget, safe
 from app.services import access_tokens
-from app.services.runtime import runtime
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Issues an RFC 9068 JWT; the scope (a subset of the client's, all of them when none is
     asked) and the resource (RFC 8707) are checked here."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = [BASIC, POST]
+    TOKEN_ENDPOINT_AUTH_METHODS = [BASIC, POST, PRIVATE_KEY_JWT]
 
     def validate_requested_scope(self) -> None:
         """Runs after client authentication: resolve the scopes and audience of the token."""
@@ -32,5 +31,4 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     def create_token_response(self):
         """RFC 6749 §5.1: the token response, ``Cache-Control: no-store``; nothing stored."""
         token = access_tokens.issue(self.client.snapshot, self.scopes, self.audience)
-        runtime().usage.touch(self.client.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER

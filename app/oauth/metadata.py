@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from app.oauth.client_auth import BASIC, BEARER, POST
+from app.oauth.client_auth import BASIC, BEARER, POST, PRIVATE_KEY_JWT
+from app.security.client_keys import ALLOWED_ALGS
 from app.services import catalogue
 from app.services.runtime import runtime, settings
 
@@ -24,9 +25,12 @@ def authorization_server_metadata():
         revocation_endpoint=f"{issuer}/revoke",
         grant_types_supported=["client_credentials"],
         response_types_supported=[],
-        token_endpoint_auth_methods_supported=[BASIC, POST],
-        introspection_endpoint_auth_methods_supported=[BASIC, POST, BEARER],
-        revocation_endpoint_auth_methods_supported=[BASIC, POST],
+        token_endpoint_auth_methods_supported=[BASIC, POST, PRIVATE_KEY_JWT],
+        token_endpoint_auth_signing_alg_values_supported=list(ALLOWED_ALGS),
+        introspection_endpoint_auth_methods_supported=[BASIC, POST, PRIVATE_KEY_JWT, BEARER],
+        introspection_endpoint_auth_signing_alg_values_supported=list(ALLOWED_ALGS),
+        revocation_endpoint_auth_methods_supported=[BASIC, POST, PRIVATE_KEY_JWT],
+        revocation_endpoint_auth_signing_alg_values_supported=list(ALLOWED_ALGS),
         scopes_supported=catalogue.all_scopes(),
         access_token_signing_alg_values_supported=[runtime().keys.signing_key().alg],
     )

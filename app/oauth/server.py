@@ -59,6 +59,7 @@ class OAuthRequest(FlaskOAuth2Request):
         # Set after __init__: Authlib's ``headers or {}`` would count the headers (a
         # werkzeug ``EnvironHeaders`` walks the whole environ for ``len``).
         self.headers = request.headers
+        #: the werkzeug request itself (Authlib's name): ``client_address(request._request)``
         self._request = request
         self.payload = FormPayload(request)
 

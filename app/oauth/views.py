@@ -7,7 +7,7 @@ import re
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Blueprint, current_app, jsonify, request
 
-from app.oauth.client_auth import BASIC, BEARER
+from app.oauth.client_auth import BASIC, BEARER, POST, PRIVATE_KEY_JWT
 from app.oauth.endpoints import require_introspect
 from app.oauth.errors import invalid_request, unsupported_grant_type
 from app.oauth.server import EXTENSION, AuthorizationServer
@@ -77,9 +77,14 @@ def revoke():
     return _server().create_endpoint_response("revocation")
 
 
-@bp.get("/revocations")
+@bp.route("/revocations", methods=["GET", "POST"])
 def revocations():
-    """The revocation feed for offline verifiers (authenticated as for /introspect)."""
+    """The revocation feed for offline verifiers (authenticated as for /introspect).
+
+    GET takes ``since`` in the query and credentials in the ``Authorization`` header
+    (Basic or Bearer). POST takes a form body instead (``since`` in it), which is where
+    RFC 7521 §4.2 puts a client assertion: a key client reads the feed with POST.
+    """
     server = _server()
     try:
         if set(request.args) - {"since"}:
@@ -87,9 +92,13 @@ def revocations():
                 "the query string takes only since: send credentials in the Authorization "
                 "header, never in the query string (it may be logged)"
             )
+        if request.method == "POST":
+            _check_form_request()
+            since, methods = request.form.get("since"), [BASIC, POST, PRIVATE_KEY_JWT, BEARER]
+        else:
+            since, methods = request.args.get("since"), [BASIC, BEARER]
         oauth_request = server.create_oauth2_request(None)
-        require_introspect(server.authenticate_client(oauth_request, [BASIC, BEARER]))
-        since = request.args.get("since")
+        require_introspect(server.authenticate_client(oauth_request, methods))
         if since is not None and not CURSOR.fullmatch(since):
             raise invalid_request("since must be a cursor returned by this feed")
     except OAuth2Error as error:

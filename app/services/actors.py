@@ -9,7 +9,7 @@ from app.models import User
 
 @dataclass(frozen=True)
 class Actor:
-    #: how the audit log names the actor: an email, ``client:<id>`` or ``cli``
+    #: how the audit log names the actor: an email, ``client:<id>``, ``cli`` or ``leak-report``
     label: str
     user: User | None
     is_admin: bool
@@ -36,3 +36,12 @@ class Actor:
         return cls(
             label=f"client:{client_id}", user=owner, is_admin=owner.is_admin, address=address
         )
+
+    @classmethod
+    def leak_report(cls, address: str) -> Actor:
+        """Anyone reporting a leaked secret (``POST /credentials/revoke``), from ``address``.
+
+        It acts with the system's reach because a secret can belong to anyone's
+        client, and only ever to revoke the client whose secret it presented.
+        """
+        return cls(label="leak-report", user=None, is_admin=True, address=address)

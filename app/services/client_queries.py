@@ -6,6 +6,7 @@ another user's client is ``NotFound`` exactly like one that does not exist.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -132,6 +133,12 @@ def describe(client: Client) -> dict[str, Any]:
         "created_at": iso(client.created_at),
         "created_by": client.created_by,
         "last_used_at": iso(client.last_used_at),
+        "last_used_ip": client.last_used_ip,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "jwks": json.loads(client.jwks) if client.jwks is not None else None,
+        "allowed_networks": client.networks,
+        "previous_secret_valid_until": iso(client.previous_secret_valid_until),
+        "previous_secret_last_used_at": iso(client.previous_secret_last_used_at),
         "revoked_at": iso(client.revoked_at),
         "revoked_by": client.revoked_by,
     }

@@ -5,7 +5,8 @@ characters, unique among the owner's active clients. Expiry: not in the past,
 at most ``GATEHOUSE_MAX_CLIENT_DAYS`` ahead. Scopes: known ones; system scopes
 only from admins; members only the services they hold. Cap: at most
 ``GATEHOUSE_MAX_ACTIVE_CLIENTS`` active clients per owner, even under
-concurrent creations.
+concurrent creations. Keys (a key client's public JWK Set) and allowed networks:
+well-formed, or refused with a message saying what to give instead.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, LimitReached
 from app.extensions import db
 from app.models import Client, User
 from app.models.types import utcnow
+from app.security import client_keys, networks
 from app.services import catalogue, users, validity
 from app.services.actors import Actor
 from app.services.days import parse_day, today
@@ -175,3 +177,23 @@ def check_cap(owner: User) -> None:
             "revoke one first",
             {"owner": "limit_reached"},
         )
+
+
+def check_key_set(jwks: str | dict) -> str:
+    """A key client's public keys as stored (normalised JWK Set JSON)."""
+    try:
+        return client_keys.parse_key_set(jwks)
+    except client_keys.KeySetError as exc:
+        raise InvalidInput(str(exc), {"jwks": "invalid"}) from None
+
+
+def check_networks(items: list[str]) -> list[str]:
+    """Allowed networks as stored (normalised CIDR strings); empty: anywhere."""
+    if isinstance(items, str) or not all(isinstance(item, str) for item in items):
+        raise InvalidInput(
+            "allowed_networks must be a list of CIDR strings", {"allowed_networks": "invalid"}
+        )
+    try:
+        return networks.parse_networks(items)
+    except networks.NetworkError as exc:
+        raise InvalidInput(str(exc), {"allowed_networks": "invalid"}) from None

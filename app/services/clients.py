@@ -2,7 +2,8 @@
 
 Each change is one function whichever room asks for it (console, API, CLI), and
 each writes its audit entry, its revocation event and its email to the outbox
-in the same transaction as the change. Reading lives in ``client_queries``.
+in the same transaction as the change. Reading lives in ``client_queries``;
+replacing a key client's keys or a client's allowed networks in ``client_credentials``.
 """
 
 from __future__ import annotations
@@ -18,22 +19,28 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Client, User
 from app.models.types import utcnow
+from app.security import client_keys
 from app.security import secrets as client_secrets
-from app.services import audit, outbox, revocation_feed
+from app.services import audit, client_credentials, outbox, revocation_feed
 from app.services import client_rules as rules
 from app.services.actors import Actor
 from app.services.client_queries import find_client, list_clients, status_of
 from app.services.transaction import client_changed, transaction
 
 GRACE_MAX = 7 * 86400
+#: why a leaked-credential report revoked a client (audit detail; its email says so)
+EXPOSED = "secret reported as exposed"
 
 
 @dataclass(frozen=True)
 class IssuedSecret:
-    """A client with its secret in clear: the one moment the secret exists outside a hash."""
+    """A client with its secret in clear: the one moment the secret exists outside a hash.
+
+    A key client (``private_key_jwt``) has no secret: ``secret`` is None.
+    """
 
     client: Client
-    secret: str
+    secret: str | None
     previous_valid_until: datetime | None = None
 
 
@@ -45,25 +52,36 @@ def create_client(
     expires_on: str | date,
     description: str | None = None,
     owner_email: str | None = None,
+    jwks: str | dict | None = None,
+    allowed_networks: list[str] | None = None,
 ) -> IssuedSecret:
     """Generate a client and its secret; the secret is returned this once and never stored.
 
+    With ``jwks`` (a JWK Set or one PEM public key) the client is a key client: it
+    authenticates with ``private_key_jwt`` and has no secret at all. ``allowed_networks``
+    (CIDR ranges; none: anywhere) bind where it may authenticate from.
+
     Checked first: the owner (members create only for themselves), the name, the
-    expiry, the scopes; then, under the owner's lock, the cap and the name's uniqueness.
+    expiry, the scopes, the keys and networks; then, under the owner's lock, the cap
+    and the name's uniqueness.
     """
     owner = rules.owner_for(actor, owner_email)
     name = rules.clean_name(name)
     description = rules.clean_description(description)
     expiry = rules.parse_expiry(expires_on)
     granted = rules.check_scopes(actor, owner, scopes)
-    secret = client_secrets.generate_secret()
+    key_set = rules.check_key_set(jwks) if jwks is not None else None
+    networks = rules.check_networks(allowed_networks or [])
+    secret = None if key_set else client_secrets.generate_secret()
     with transaction():
         rules.lock_owner(owner)
         rules.check_cap(owner)
         rules.check_name_free(owner, name)
         client = Client(
             client_id=client_secrets.generate_client_id(),
-            secret_hash=client_secrets.hash_secret(secret),
+            secret_hash=client_secrets.hash_secret(secret) if secret else None,
+            jwks=key_set,
+            allowed_networks=" ".join(networks),
             name=name,
             description=description,
             scope=" ".join(granted),
@@ -82,16 +100,23 @@ def create_client(
             name=name,
             scopes=granted,
             expires_on=expiry.isoformat(),
+            token_endpoint_auth_method=client.token_endpoint_auth_method,
+            allowed_networks=networks,
+            **({"kids": client_keys.key_ids(key_set)} if key_set else {}),
         )
         outbox.queue_client_event(client, "created", actor)
     return IssuedSecret(client, secret)
 
 
-def revoke_client(actor: Actor, client_id: str) -> tuple[Client, bool]:
-    """Revoke for good: the client and every token it ever got. ``(client, already_revoked)``."""
+def revoke_client(actor: Actor, client_id: str, reason: str | None = None) -> tuple[Client, bool]:
+    """Revoke for good: the client and every token it ever got. ``(client, already_revoked)``.
+
+    ``reason`` is recorded in the audit log; ``EXPOSED`` (a leaked-credential report)
+    also makes the email say the secret was reported as exposed.
+    """
     with transaction():
         client = find_client(actor, client_id)
-        revoked = client.revoked_at is None and _mark_revoked(actor, client)
+        revoked = client.revoked_at is None and _mark_revoked(actor, client, reason)
     if not revoked:  # revoked before, or by a simultaneous request: show it as it is now
         return find_client(actor, client_id), True
     metrics.revoked("client")
@@ -108,14 +133,15 @@ def revoke_all_of(actor: Actor, owner: User) -> int:
         return sum(_mark_revoked(actor, client) for client in active)
 
 
-def _mark_revoked(actor: Actor, client: Client) -> bool:
+def _mark_revoked(actor: Actor, client: Client, reason: str | None = None) -> bool:
     """Revoke in the current transaction; False if another transaction revoked it first."""
     now = utcnow()
     if not _update_if(client, Client.revoked_at.is_(None), revoked_at=now, revoked_by=actor.label):
         return False
     revocation_feed.add_event("client", client.client_id)
-    audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email)
-    outbox.queue_client_event(client, "revoked", actor)
+    details = {"reason": reason} if reason else {}
+    audit.record(actor, "client.revoke", client.client_id, owner=client.owner.email, **details)
+    outbox.queue_client_event(client, "revoked_exposed" if reason == EXPOSED else "revoked", actor)
     return True
 
 
@@ -133,12 +159,19 @@ def rotate_secret(actor: Actor, client_id: str, grace_seconds: int = 0) -> Issue
             raise Conflict(
                 f"client {client_id} is {status_of(client)}; its secret cannot be rotated"
             )
+        if client.jwks is not None:
+            raise Conflict(
+                f"client {client_id} authenticates with a private key and has no secret; "
+                "replace its public keys instead",
+                {"grace_seconds": "key_client"},
+            )
         rotated = _update_if(
             client,
             (Client.secret_hash == client.secret_hash) & Client.revoked_at.is_(None),
             secret_hash=client_secrets.hash_secret(secret),
             previous_secret_hash=client.secret_hash if until else None,
             previous_secret_valid_until=until,
+            previous_secret_last_used_at=None,
         )
         if not rotated:
             raise Conflict(f"client {client_id} changed at the same moment; try again")
@@ -173,16 +206,25 @@ def update_client(
     name: str | None = None,
     description: str | None = None,
     scopes: list[str] | None = None,
+    jwks: str | dict | None = None,
+    allowed_networks: list[str] | None = None,
 ) -> Client:
     """Edit name, description or scopes; narrowing the scopes kills tokens issued before.
+    ``jwks`` and ``allowed_networks`` are replaced as ``client_credentials`` does it (with
+    their own audit entries and emails), in the same transaction.
 
-    Everything is validated before the row is touched, so a refused edit changes nothing.
+    Everything is validated before the row is touched, or the whole edit is rolled
+    back, so a refused edit changes nothing.
     """
     with transaction():
         client = find_client(actor, client_id)
         changes = _edits(actor, client, name, description, scopes)
         if changes:
             _apply_edits(actor, client, changes)
+        if jwks is not None:
+            client_credentials.set_keys(actor, client_id, jwks)
+        if allowed_networks is not None:
+            client_credentials.set_networks(actor, client_id, allowed_networks)
     return client
 
 

@@ -28,11 +28,23 @@ from app.services.catalogue import SYSTEM_SCOPES
 from app.services.runtime import settings
 from app.services.transaction import transaction
 
-EVENTS = ("created", "revoked", "secret_rotated")
+EVENTS = (
+    "created",
+    "revoked",
+    "revoked_exposed",
+    "secret_rotated",
+    "keys_replaced",
+    "networks_changed",
+    "network_refused",
+)
 SUBJECTS = {
     "created": "Gatehouse: token '{name}' created",
     "revoked": "Gatehouse: token '{name}' revoked",
+    "revoked_exposed": "Gatehouse: token '{name}' revoked: its secret was reported as exposed",
     "secret_rotated": "Gatehouse: token '{name}' secret rotated",
+    "keys_replaced": "Gatehouse: token '{name}' keys replaced",
+    "networks_changed": "Gatehouse: token '{name}' allowed networks changed",
+    "network_refused": "Gatehouse: token '{name}' refused from an address outside its networks",
     "expires_in_7_days": "Gatehouse: token '{name}' expires {due} ({expires_on})",
     "expired": "Gatehouse: token '{name}' expired ({expires_on})",
 }
@@ -47,12 +59,13 @@ REMINDER_DAYS = 7
 
 
 def queue_client_event(
-    client: Client, event: str, actor: Actor, now: datetime | None = None
+    client: Client, event: str, actor: Actor, now: datetime | None = None, **details: Any
 ) -> list[OutboxMessage]:
-    """Queue the notification about ``event`` for the client's owner (and its creator)."""
+    """Queue the notification about ``event`` for the client's owner (and its creator);
+    ``details`` (an address, key ids …) are for the message's text."""
     if event not in EVENTS:
         raise ValueError(f"unknown client event {event!r}")
-    return _queue(client, event, actor.label, now or utcnow())
+    return _queue(client, event, actor.label, now or utcnow(), details)
 
 
 def queue_expiry_reminders(now: datetime | None = None) -> int:
@@ -121,8 +134,10 @@ def queue_reminder(client_id: str, kind: str, now: datetime | None = None) -> bo
 
 
 # -- rendering ----------------------------------------------------------------
-def _queue(client: Client, kind: str, actor: str, now: datetime) -> list[OutboxMessage]:
-    base = _context(client, kind, actor, now)
+def _queue(
+    client: Client, kind: str, actor: str, now: datetime, details: dict[str, Any] | None = None
+) -> list[OutboxMessage]:
+    base = _context(client, kind, actor, now) | {"details": details or {}}
     subject = SUBJECTS[kind].format(
         name=client.name, expires_on=base["expires_on"], due=base["due"]
     )
@@ -166,6 +181,8 @@ def _context(client: Client, kind: str, actor: str, now: datetime) -> dict[str, 
         "services": _services(client.scopes),
         "expires_on": client.expires_on.isoformat(),
         "due": _due(client.expires_on, now),
+        "key_client": client.jwks is not None,
+        "networks": client.networks,
         "actor": actor,
         "when": now.strftime("%Y-%m-%d %H:%M UTC"),
         "link": f"{settings().issuer}/tokens/{client.client_id}",

@@ -16,6 +16,7 @@ from flask import current_app
 if TYPE_CHECKING:
     from app.config import Settings
     from app.security.passwords import Passwords
+    from app.services.assertion_replay import ReplayGuard
     from app.services.cache import TTLCache
     from app.services.change_feed import ChangeFeed
     from app.services.client_cache import ClientCache
@@ -39,12 +40,15 @@ class Runtime:
     denylist: Denylist
     usage: UsageRecorder
     #: failed client authentications per address; failed sign-ins per email and address,
-    #: and per address whatever the email
+    #: and per address whatever the email; leaked-credential reports per address
     client_failures: FailureLimiter
     login_failures: FailureLimiter
     login_address_failures: FailureLimiter
+    leak_reports: FailureLimiter
     #: password checks running at once in the instance
     password_slots: Slots
+    #: client-assertion ``jti`` values already used
+    replays: ReplayGuard
     #: token string -> (key generation, claims) of tokens whose signature checked out
     verified: TTLCache
 

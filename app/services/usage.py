@@ -1,18 +1,20 @@
-"""When a client was last used: noted on the hot path, written after the response.
+"""When and from where a client was last used: noted on the hot path, written after the response.
 
-Tokens are never stored, so a client's usage columns (``last_used_at``) are the
-only write a token request can cause. Two rules keep that write off ``/token``:
+Every successful client authentication counts (``/token``, ``/introspect``, ``/revoke``,
+``/revocations``), so a resource service that only introspects shows as used too. A
+use of the previous secret during a rotation's grace period is noted on its own, so
+``previous_secret_last_used_at`` tells the owner when it is safe to let it go.
 
-- at most once a minute per client and worker: ``touch`` notes a use in memory
-  (one lock and one dict lookup) and, once a minute, makes a write due;
-- never on the response path, and never waiting: a due write runs once the
-  server has sent the response (``after_response``), in a transaction that fails
-  at once if another connection holds the lock (``transaction(wait=False)``).
-  A write that met a lock is dropped, and the client's next use after ``retry``
-  seconds tries again with fresh values.
+Tokens are never stored, so these columns are the only write a secret client's
+request can cause. Two rules keep that write off ``/token``:
 
-``touch(client_id, **values)`` takes further usage columns to write along with
-``last_used_at``: whatever the latest due use carried is written.
+- at most once a minute per client (and per secret) and worker: ``touch`` notes a
+  use in memory (one lock and one dict lookup) and, once a minute, makes a write due;
+- never on the response path, and never waiting: a due write runs once the server
+  has sent the response (``after_response``), in a transaction that fails at once
+  if another connection holds the lock (``transaction(wait=False)``). A write that
+  met a lock is dropped, and the client's next use after ``retry`` seconds tries
+  again with fresh values.
 """
 
 from __future__ import annotations
@@ -43,22 +45,28 @@ class UsageRecorder:
 
     def __init__(self, every: float = LAST_USED_EVERY, retry: float = RETRY_AFTER_LOCKED) -> None:
         self.every, self.retry = every, retry
-        #: client id -> monotonic time at which its next write is due
-        self._next: dict[str, float] = {}
+        #: (client id, previous secret?) -> monotonic time at which its next write is due
+        self._next: dict[tuple[str, bool], float] = {}
         #: client id -> column values of a due write not yet made
         self._due: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
 
-    def touch(self, client_id: str, **values: object) -> None:
-        """Note a use of the client now; when a write is due, make it after the response."""
+    def touch(self, client_id: str, address: str, previous_secret: bool = False) -> None:
+        """Note a use of the client from ``address`` now (with its in-grace previous secret,
+        if so); when a write is due, make it after the response."""
+        key = (client_id, previous_secret)
         now = time.monotonic()
         with self._lock:
-            if now < self._next.get(client_id, float("-inf")):
+            if now < self._next.get(key, float("-inf")):
                 return
             if len(self._next) > MAX_REMEMBERED:
                 self._next.clear()
-            self._next[client_id] = now + self.every
-            self._due[client_id] = {"last_used_at": utcnow(), **values}
+            self._next[key] = now + self.every
+            moment = utcnow()
+            values = self._due.setdefault(client_id, {})
+            values.update(last_used_at=moment, last_used_ip=address[:64])
+            if previous_secret:
+                values["previous_secret_last_used_at"] = moment
         after_response(self.flush)
 
     def flush(self) -> None:
@@ -74,7 +82,9 @@ class UsageRecorder:
             except OperationalError as exc:
                 log.info("usage of %s not written (database busy): %s", client_id, exc.orig)
                 with self._lock:
-                    self._next[client_id] = time.monotonic() + self.retry
+                    for key in ((client_id, False), (client_id, True)):
+                        if key in self._next:
+                            self._next[key] = time.monotonic() + self.retry
 
 
 def after_response(work: Callable[[], None]) -> None:

@@ -166,3 +166,62 @@ def test_script_in_a_token_name_is_shown_as_text_and_never_runs(page, server, fa
     assert page.locator("main img").count() == 0
     assert page.locator("main script").count() == 0
     assert watch.dialogs == []
+
+
+def test_member_makes_a_key_client_bound_to_a_network(page, server, factory, tmp_path):
+    """The wizard's public-key box and networks field, the page that says there is no secret,
+    and the token page where the keys are replaced (desktop, then a 375 px phone)."""
+    from tests.assertions import public_pem, session_key
+
+    _people(factory)
+    sign_in(page, MEMBER)
+    page.get_by_role("link", name="Generate token").first.click()
+    page.get_by_label("Name").fill("Ledger sync")
+    page.get_by_label("Job API jobs").check()
+    page.get_by_label("Public key (optional)").fill(public_pem(session_key("ec")))
+    page.get_by_label("Allowed networks").fill("192.0.2.0/24, 2001:db8::/32")
+    shot(page, "generate-key")
+    page.set_viewport_size({"width": 375, "height": 800})
+    shot(page, "generate-key-phone")
+    page.get_by_role("button", name="Generate token").click()
+
+    expect(page.get_by_text("This token has no secret.")).to_be_visible()
+    assert "gts_" not in page.content()
+    shot(page, "key-client-created-phone")
+    page.set_viewport_size({"width": 1280, "height": 860})
+    shot(page, "key-client-created")
+    page.get_by_role("link", name="Continue to the token").click()
+    expect(page.get_by_text("a private key (private_key_jwt)")).to_be_visible()
+    expect(page.get_by_text("192.0.2.0/24", exact=True)).to_be_visible()
+    page.get_by_label("New public keys").fill("not a key")
+    page.get_by_role("button", name="Replace keys").click()
+    expect(page.get_by_text("not a JWK Set nor a PEM public key")).to_be_visible()
+    page.get_by_label("New public keys").fill(public_pem(session_key("ed")))
+    page.get_by_role("button", name="Replace keys").click()
+    expect(page.get_by_text("The public keys are replaced")).to_be_visible()
+    shot(page, "key-client")
+    page.set_viewport_size({"width": 375, "height": 800})
+    shot(page, "key-client-phone")
+
+
+def test_a_token_page_says_where_it_was_used_and_whether_the_old_secret_still_is(
+    page, server, factory, app
+):
+    from app.services import clients
+    from app.services.actors import Actor
+
+    _people(factory)
+    creds = factory.client(owner=MEMBER, name="Payroll sync", scopes=["jobs"])
+    assert server.token(creds.client_id, creds.secret).status_code == 200
+    with app.app_context():
+        clients.rotate_secret(Actor.cli(), creds.client_id, grace_seconds=86400)
+    time.sleep(1.1)  # every worker sees a change within a second (until then the old
+    # secret is still the current one to them)
+    assert server.token(creds.client_id, creds.secret).status_code == 200  # the old one, in grace
+    sign_in(page, MEMBER)
+    page.goto(f"/tokens/{creds.client_id}")
+    expect(page.get_by_text("from 127.0.0.1")).to_be_visible()
+    expect(page.get_by_text("it was last used just now")).to_be_visible()
+    shot(page, "token-usage", full_page=False)
+    page.set_viewport_size({"width": 375, "height": 800})
+    shot(page, "token-usage-phone", full_page=False)

@@ -24,6 +24,10 @@ LIST_KEYS = {
     "status",
     "created_at",
     "last_used_at",
+    "last_used_ip",
+    "token_endpoint_auth_method",
+    "allowed_networks",
+    "previous_secret_last_used_at",
 }
 
 
@@ -77,7 +81,17 @@ def token(http, client_id: str, secret: str):
 # -- create -------------------------------------------------------------------
 def test_create_json_prints_exactly_the_contract_keys(create):
     record = as_json(create("payroll sync", "jobs,candidates", in_days(30), "--json"))
-    assert set(record) == {"client_id", "client_secret", "name", "scopes", "expires_on"}
+    assert set(record) == {
+        "client_id",
+        "client_secret",
+        "name",
+        "scopes",
+        "expires_on",
+        "token_endpoint_auth_method",
+        "allowed_networks",
+    }
+    assert record["token_endpoint_auth_method"] == "client_secret_basic"
+    assert record["allowed_networks"] == []
     assert record["name"] == "payroll sync"
     assert isinstance(record["scopes"], list)
     assert sorted(record["scopes"]) == ["candidates", "jobs"]
@@ -275,6 +289,10 @@ def test_list_json_fields(three, gh):
     assert record["status"] == "active"
     assert record["created_at"].startswith(today().isoformat())
     assert record["last_used_at"] is None
+    assert record["last_used_ip"] is None
+    assert record["token_endpoint_auth_method"] == "client_secret_basic"
+    assert record["allowed_networks"] == []
+    assert record["previous_secret_last_used_at"] is None
     assert "client_secret" not in record
     assert "secret_hash" not in record
 

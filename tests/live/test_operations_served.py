@@ -84,6 +84,8 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
                 "expired": 0,
                 "revoked": 0,
                 "bearer_token": 0,
+                "assertion": 0,
+                "network": 0,
             }
             assert introspections(samples) == {"active": ACTIVE, "inactive": INACTIVE}
         # and both workers counted: one counter file per worker process

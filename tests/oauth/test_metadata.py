@@ -41,10 +41,17 @@ def test_metadata_fields(http):
     assert meta["introspection_endpoint"] == f"{ISSUER}/introspect"
     assert meta["revocation_endpoint"] == f"{ISSUER}/revoke"
     assert meta["grant_types_supported"] == ["client_credentials"]
-    assert set(meta["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic",
-        "client_secret_post",
+    secrets_and_keys = {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+    assert set(meta["token_endpoint_auth_methods_supported"]) == secrets_and_keys
+    assert set(meta["revocation_endpoint_auth_methods_supported"]) == secrets_and_keys
+    assert set(meta["introspection_endpoint_auth_methods_supported"]) == secrets_and_keys | {
+        "bearer"
     }
+    # RFC 8414 §2: the assertion algorithms of each endpoint that takes private_key_jwt;
+    # never "none" (which RFC 8414 forbids here) nor a symmetric one
+    for endpoint in ("token", "introspection", "revocation"):
+        algs = meta[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert set(algs) == {"RS256", "PS256", "ES256", "EdDSA", "Ed25519"}, endpoint
     catalogue = {key for key, _ in DEFAULT_SERVICES}
     assert catalogue | set(SYSTEM_SCOPES) <= set(meta["scopes_supported"])
     assert {"introspect", "manage"} <= set(meta["scopes_supported"])

@@ -1,0 +1,60 @@
+"""Allowed networks: CIDR ranges checked at registration, addresses matched at authentication."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.security.networks import NetworkError, allows, compile_networks, parse_networks
+
+
+def test_networks_are_normalised():
+    assert parse_networks(["192.0.2.0/24", " 2001:DB8::/32 ", "203.0.113.7", "", "::1"]) == [
+        "192.0.2.0/24",
+        "2001:db8::/32",
+        "203.0.113.7/32",
+        "::1/128",
+    ]
+    assert parse_networks(["10.0.0.0/8", "10.0.0.0/8"]) == ["10.0.0.0/8"]
+    assert parse_networks([]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("10.0.0.0/33", "not a network"),
+        ("300.1.1.1/8", "not a network"),
+        ("10.0.0.1/8", "10.0.0.0/8 for the whole network, or 10.0.0.1"),
+        ("2001:db8::1/32", "2001:db8::/32"),
+        ("example.com", "not a network"),
+        ("10.0.0.0/-1", "not a network"),
+        ("10.0.0.0/8/8", "not a network"),
+        ("<script>", "not a network"),
+    ],
+)
+def test_an_impossible_network_is_a_clear_error(value, says):
+    with pytest.raises(NetworkError) as refused:
+        parse_networks([value])
+    assert says in str(refused.value)
+
+
+def test_too_many_networks_are_refused():
+    with pytest.raises(NetworkError, match="at most 50"):
+        parse_networks([f"10.0.{i}.0/24" for i in range(51)])
+
+
+@pytest.mark.parametrize(
+    ("networks", "address", "allowed"),
+    [
+        ([], "198.51.100.1", True),
+        (["127.0.0.1/32"], "127.0.0.1", True),
+        (["127.0.0.1/32"], "127.0.0.2", False),
+        (["10.0.0.0/8"], "10.255.0.1", True),
+        (["10.0.0.0/8", "2001:db8::/32"], "2001:db8::5", True),
+        (["2001:db8::/32"], "2001:db9::5", False),
+        (["192.0.2.0/24"], "::ffff:192.0.2.9", True),
+        (["192.0.2.0/24"], "unknown", False),
+        (["192.0.2.0/24"], "", False),
+    ],
+)
+def test_addresses_are_matched(networks, address, allowed):
+    assert allows(compile_networks(networks), address) is allowed
