@@ -22,8 +22,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
+from bench.client import basic
 from bench.environment import Environment, SqliteDatabase
-from bench.servers import basic
 
 
 def wsgi_caller(app: Flask, path: str, body: str, headers: dict[str, str]) -> Callable[[], None]:
