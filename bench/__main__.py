@@ -22,12 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import kinds, load, machine, peer, report, signature
+from bench import kinds, load, machine, peer, report, servers, signature
 from bench.block import run_block
 from bench.environment import BenchError, Database, PostgresDatabase, SqliteDatabase
 from bench.rounds import progress
@@ -107,24 +106,9 @@ def choose_kinds(args: argparse.Namespace, notes: list[str]) -> tuple[list[kinds
     return [kind], f"python -m app serve --workers {args.workers}{flag} ({kind.label})"
 
 
-class _Interrupt:
-    """SIGINT/SIGTERM unwind (stopping every server) once; repeats wait for that."""
-
-    raised = False
-
-    def __call__(self, signum: int, _frame) -> None:
-        if self.raised:
-            print("bench: stopping the servers, one moment", file=sys.stderr)
-            return
-        self.raised = True
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    handler = _Interrupt()
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    servers.stop_on_signals()
     load.wrk_binary()  # fail before any setup when wrk is missing
     notes: list[str] = []
     databases: list[Database] = [] if args.no_sqlite else [SqliteDatabase()]

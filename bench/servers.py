@@ -27,6 +27,26 @@ STOP_TIMEOUT = 15.0
 PR_SET_PDEATHSIG = 1
 
 
+class _Interrupt:
+    """SIGINT/SIGTERM unwind (stopping every server) once; repeats wait for that."""
+
+    raised = False
+
+    def __call__(self, signum: int, _frame) -> None:
+        if self.raised:
+            print("bench: stopping the servers, one moment", file=sys.stderr)
+            return
+        self.raised = True
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C or a TERM unwinds through the ``finally`` blocks that stop the servers."""
+    handler = _Interrupt()
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
