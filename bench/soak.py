@@ -35,6 +35,8 @@ from bench import client, kinds, load, procs, servers
 from bench.environment import BenchError, Database, Environment, PostgresDatabase, SqliteDatabase
 from bench.soak_checks import Check, Memory, Probe, json_lines, mib, token_accesses
 
+PHASES = ("memory", "sigkill", "sigterm")
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
@@ -49,12 +51,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--workers", type=int, default=2, help="gatehouse serve --workers (2)")
     add("--server", help="gatehouse serve --server SERVER (default: serve's own default)")
     add("--postgres", metavar="URL", help="run on this PostgreSQL database (a scratch schema)")
-    add("--keep", action="store_true", help="keep the temp dir (logs)")
+    add("--phases", default="memory,sigkill,sigterm", help="which, in order (all three)")
+    add("--keep", action="store_true", help="keep the temp dir (logs, probe timeline)")
     args = parser.parse_args(argv)
     if args.workers < 2:
         parser.error("--workers must be at least 2 (one is killed while the other answers)")
     if args.warmup_requests >= args.requests:
         parser.error("--warmup-requests must be below --requests")
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    if not args.phases or set(args.phases) - set(PHASES):
+        parser.error(f"--phases takes a list of {', '.join(PHASES)}")
     return args
 
 
@@ -98,7 +104,7 @@ class Soak:
         server, a = self.serving(), self.args
         record = Memory(a.rss_limit, a.warmup_requests)
         record.add(0, server.workers_rss())
-        served = errors = 0
+        served, results = 0, []
         while served < a.requests:
             run = self.wrk(a.chunk)
             try:
@@ -109,18 +115,21 @@ class Soak:
             finally:
                 run.kill()
             served += result.requests
-            errors += result.errors
+            results.append(result)
             record.add(served, server.workers_rss())
             sizes = ", ".join(mib(k) for k in record.samples[-1][1].values())
+            errors = sum(r.errors for r in results)
             say(f"memory: {served:,}/{a.requests:,} requests, {errors} errors; RSS {sizes}")
         ok, details = record.judge()
-        details.insert(0, f"{served:,} POST /token requests, {errors} errors (wrk)")
+        details.insert(0, f"{served:,} POST /token requests, errors: {error_summary(results)}")
         return Check("memory flat over the soak", ok and errors == 0, details)
 
     def sigkill(self) -> Check:
         server = self.serving()
         procs.wait_idle(server.pid)
         before = server.workers()
+        if not before:
+            return Check("SIGKILL a worker under load", False, ["found no worker process"])
         probe = Probe(self.url, self.env.client)
         probe.start()
         run = self.wrk(10)
@@ -141,6 +150,7 @@ class Soak:
         finally:
             run.kill()
             probe.stop()
+        probe.save(self.home / "probe.tsv", killed)
         normal, gap, oks, fails, failures = probe.gaps(killed)
         failed = f"{fails} failed" + (f" ({', '.join(failures)})" if failures else "")
         alive = server.alive()
@@ -151,12 +161,12 @@ class Soak:
             else "NOT replaced within 30 s",
             f"probe: longest gap {gap:.2f} s after the kill (limit {self.args.max_gap} s; "
             f"{normal:.2f} s before it), {oks} answered, {failed}",
-            f"wrk: {result.requests:,} responses, {result.non200} failed, "
-            f"{result.read_errors} reset (the killed worker's connections), "
-            f"{result.connect_errors} refused, {result.timeouts} timeouts",
+            f"wrk: {result.requests:,} responses, errors: {error_summary([result])} "
+            "(connections of the killed worker close before a response: expected)",
             "server still running" if alive else "the whole server EXITED",
         ]
         ok = bool(replaced) and alive and oks > 0 and gap <= self.args.max_gap
+        ok = ok and not result.non200  # a worker's death fails no other request
         return Check("SIGKILL a worker under load", ok, details)
 
     def sigterm(self) -> Check:
@@ -206,6 +216,18 @@ class Soak:
         return Check("SIGTERM under load: in-flight requests complete", ok, details)
 
 
+def error_summary(results: list[load.Result]) -> str:
+    """'0', or each kind of error wrk counted, with the last non-200 status seen."""
+    status = next((r.last_status for r in reversed(results) if r.last_status), 0)
+    kinds_ = [
+        (f"HTTP {status}" if status else "non-200", sum(r.non200 for r in results)),
+        ("not sent", sum(r.connect_errors + r.write_errors for r in results)),
+        ("closed before a response", sum(r.read_errors for r in results)),
+        ("timeouts", sum(r.timeouts for r in results)),
+    ]
+    return ", ".join(f"{n} {what}" for what, n in kinds_ if n) or "0"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     servers.stop_on_signals()
@@ -223,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         env = Environment(tmp / "gatehouse", database, "RS256", servers.free_port())
         env.prepare()
         soak = Soak(args, env, tmp)
-        for phase in (soak.memory, soak.sigkill, soak.sigterm):
-            checks.append(phase())
+        for phase in args.phases:
+            checks.append(getattr(soak, phase)())
             print(checks[-1].render(), flush=True)
     except (BenchError, KeyboardInterrupt) as exc:
         checks.append(Check("the soak ran to its end", False, [str(exc) or "interrupted"]))

@@ -91,6 +91,13 @@ class Probe(threading.Thread):
         self.halt.set()
         self.join(5)
 
+    def save(self, path: Path, moment: float) -> None:
+        """The probe timeline, seconds from MOMENT (the kill), for a look with --keep."""
+        lines = [
+            f"{t - moment:+.3f}\t{'ok' if ok else 'FAILED'}\t{what}" for t, ok, what in self.results
+        ]
+        path.write_text("\n".join(lines) + "\n")
+
     def gaps(self, moment: float) -> tuple[float, float, int, int, list[str]]:
         """(longest gap before MOMENT, longest from the last success before it on,
         successes after, failures after, kinds of failure)."""
