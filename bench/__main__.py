@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         databases.append(PostgresDatabase(args.postgres))
     peer_missing = "--no-peer" if args.no_peer else peer.unavailable(args.peers)
     if peer_missing:
-        notes.append(f"oidc-provider not measured: {peer_missing}; no ratio, no target judged")
+        notes.append(
+            f"oidc-provider not measured: {peer_missing}; no ratio to it, and the targets "
+            "relative to it not judged"
+        )
         progress(f"oidc-provider not measured: {peer_missing}")
 
     facts = machine.facts()
@@ -132,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         signature_us = signature.rsa_sign_cpu_us()
         for database in databases:
             for alg in args.algs:
-                rows += run_block(args, database, alg, chosen, None if peer_missing else args.peers,
-                                  tmp, notes)  # fmt: skip
+                folder = None if peer_missing else args.peers
+                rows += run_block(args, database, alg, chosen, folder, tmp, notes)
     except BenchError as exc:
         failure = str(exc)
     except KeyboardInterrupt:
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         ("RSA-2048 sign", f"{signature_us:.0f} us CPU (cryptography, PKCS#1 v1.5 SHA-256, median)"),
         ("load avg", f"{load_before} before, {machine.load_average()} after (1/5/15 min)"),
     ]  # fmt: skip
-    print(report.render(facts, rows, notes, signature_us, args.markdown))
+    if rows or not failure:
+        print(report.render(facts, rows, notes, signature_us, args.markdown))
     misses = report.missed(rows, signature_us)
     if failure:
         print(f"\nbench failed: {failure}", file=sys.stderr)

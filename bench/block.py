@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import argparse
 import urllib.parse
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 from bench import client, kinds, load, peer, servers
-from bench.environment import Database, Environment
+from bench.environment import Credentials, Database, Environment
+from bench.report import Row
 from bench.rounds import BARE, Block, Contender, Group, progress
 
 BASELINE_BODY = client.GRANT_FORM
+# Gatehouse's token request names its scope, as the peer's does (RFC 6749 §3.3)
+TOKEN_BODY = client.GRANT_FORM + "&scope=jobs"
 
 
 def _introspection(
-    path: Path, token_url: str, introspect_url: str, holder, caller, form: str
-):  # -> Callable[[], Path]
-    """A function writing a script that introspects a freshly issued, checked token."""
+    path: Path,
+    token_url: str,
+    introspect_url: str,
+    holder: Credentials,
+    caller: Credentials,
+    form: str,
+) -> Callable[[], Path]:
+    """A function writing a script that introspects a freshly issued token, checked active.
+
+    A fresh token per run: the peer's opaque tokens live 300 s in an LRU store.
+    """
 
     def write() -> Path:
         token = client.fetch_token(token_url, holder, form)
@@ -54,7 +66,7 @@ def _peer_group(stack: ExitStack, folder: Path, home: Path) -> Group:
             running.client,
             running.client,
             peer.OPAQUE_FORM,
-        ),  # fmt: skip
+        ),
     )
     member.introspection()  # fail now if its introspection does not work
     return Group([member])
@@ -98,7 +110,7 @@ def _kind_group(
     )
     assert env.client and env.introspector
     token_url, introspect_url = client.url(port, "/token"), client.url(port, "/introspect")
-    client.fetch_token(token_url, env.client)
+    client.fetch_token(token_url, env.client, TOKEN_BODY)  # answers, and grants that scope
     gh = Contender(
         server=kind.label,
         role="gatehouse",
@@ -106,7 +118,7 @@ def _kind_group(
         urls={"/token": token_url, "/introspect": introspect_url},
         scripts={
             "/token": load.write_script(
-                home / f"token-{slug}.lua", client.GRANT_FORM, client.basic(env.client)
+                home / f"token-{slug}.lua", TOKEN_BODY, client.basic(env.client)
             )
         },
         introspection=_introspection(
@@ -115,8 +127,8 @@ def _kind_group(
             introspect_url,
             env.client,
             env.introspector,
-            client.GRANT_FORM,
-        ),  # fmt: skip
+            TOKEN_BODY,
+        ),
     )
     gh.introspection()
     bare = Contender(
@@ -140,7 +152,7 @@ def run_block(
     peer_folder: Path | None,
     tmp: Path,
     notes: list[str],
-) -> list:
+) -> list[Row]:
     """Every server of the block up, the rounds, every server down; the block's rows."""
     home = tmp / f"{database.label}-{alg}"
     home.mkdir()
