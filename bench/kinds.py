@@ -50,6 +50,12 @@ class Kind:
         return "granian" if self.name == "granian" else "gunicorn"
 
     @property
+    def kill_after(self) -> float:
+        """Seconds after a SIGTERM at which the server kills workers still busy, by force."""
+        # Granian's --workers-kill-timeout, gunicorn's --graceful-timeout (see the settings above)
+        return 10.0 if self.server == "granian" else 5.0
+
+    @property
     def label(self) -> str:
         if self.server == "gunicorn" and self.parser is None:
             auto = "fast" if _installed("gunicorn_h1c") else "python"
