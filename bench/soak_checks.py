@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import client
 from bench.environment import Credentials
+from bench.load import Result
 
 
 @dataclass
@@ -162,3 +163,59 @@ def json_lines(paths: list[Path]) -> Check:
     if not access:
         details.append("no access line: --access-log wrote nothing recognisable")
     return Check("logs: one JSON object per line", not bad and access > 0, details)
+
+
+def error_summary(results: list[Result]) -> str:
+    """'0', or each kind of error wrk counted, with the last non-200 status seen."""
+    status = next((r.last_status for r in reversed(results) if r.last_status), 0)
+    kinds_ = [
+        (f"HTTP {status}" if status else "non-200", sum(r.non200 for r in results)),
+        ("not sent", sum(r.connect_errors + r.write_errors for r in results)),
+        ("closed before a response", sum(r.read_errors for r in results)),
+        ("timeouts", sum(r.timeouts for r in results)),
+    ]
+    return ", ".join(f"{n} {what}" for what, n in kinds_ if n) or "0"
+
+
+def sigterm_verdict(
+    result: Result, handled: int, code: int | None, took: float, kill_after: float
+) -> Check:
+    """Judge a SIGTERM under load from wrk's counts and the access log's (HANDLED)."""
+    # Both servers let a busy worker finish until a deadline, then kill it by force:
+    # an exit before that deadline cut no request short.
+    graceful = code is not None and took < kill_after
+    details = [
+        f"server exited with {code} {took:.1f} s after SIGTERM "
+        f"({'before' if graceful else 'NOT before'} the {kill_after:.0f} s after "
+        "which it kills busy workers)"
+        if code is not None
+        else "server did NOT exit within 40 s",
+        f"wrk: {result.requests:,} responses, {result.non200} of them failed (not 200), "
+        f"{result.timeouts} timeouts",
+        # wrk counts a refused connection as a failed write: the request was never sent
+        f"new connections refused after the shutdown (never sent): "
+        f"{result.connect_errors + result.write_errors:,}",
+        f"connections closed before a response: {result.read_errors}",
+        f"the access log holds {handled:,} POST /token requests of this phase",
+    ]
+    # Every request the application handled is in the access log; one it handled but
+    # never answered is an in-flight failure. A closed connection with no such request
+    # behind it carried a request the application never read (safe to retry).
+    if handled >= result.requests:
+        lost = handled - result.requests
+        details.append(
+            f"handled but never answered (in-flight failures): {lost}; "
+            f"{max(0, result.read_errors - lost)} closed connections carried requests "
+            "the application never read"
+        )
+        in_flight_ok = lost == 0
+    else:
+        details.append(
+            f"the access log lacks {result.requests - handled:,} of the responses wrk got "
+            "(lines lost at shutdown?), so a closed connection cannot be told apart from "
+            "a request cut in flight: only zero closed connections pass"
+        )
+        in_flight_ok = result.read_errors == 0
+    ok = graceful and result.requests > 0 and in_flight_ok
+    ok = ok and not result.non200 and not result.timeouts
+    return Check("SIGTERM under load: in-flight requests complete", ok, details)
