@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint lock bench clean
+.PHONY: install run test lint lock bench soak clean
 
 # Installs the exact versions of constraints.txt (the ranges are in pyproject.toml).
 $(STAMP): pyproject.toml constraints.txt
@@ -29,7 +29,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,bench]'
 	{ sed -n '1,/^# `make lock`/p' constraints.txt; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
@@ -48,10 +48,26 @@ lint: install
 	$(BIN)/ruff check app tests bench scripts
 	$(BIN)/ruff format --check app tests bench scripts
 
+# Gatehouse beside node oidc-provider (../shared/peers) and bare Flask, on SQLite, and on
+# PostgreSQL when GATEHOUSE_BENCH_DATABASE_URL is set. BENCH_ARGS adds options, e.g.
+# BENCH_ARGS="--servers granian,gunicorn,gunicorn-fast" to compare servers. gunicorn-fast's
+# C parser (the bench extra) is installed only then: gunicorn's default parser is "auto",
+# so once installed it would also change what `gatehouse serve` with gunicorn runs.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| (echo "bench needs wrk: apt-get install wrk" >&2; exit 1)
-	$(BIN)/python -m bench
+	@case "$(BENCH_ARGS)" in *gunicorn-fast*) \
+		$(BIN)/python -c "import gunicorn_h1c" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]' || \
+		echo "could not install gunicorn_h1c: gunicorn-fast will be skipped" >&2;; esac
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Does the server hold up: 200,000 requests, SIGKILL of a worker, SIGTERM, JSON logs
+# (a few minutes; not part of the test suite). SOAK_ARGS adds options, e.g. "--server gunicorn".
+soak: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| (echo "bench needs wrk: apt-get install wrk" >&2; exit 1)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .lock-venv .pytest_cache .ruff_cache

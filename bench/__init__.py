@@ -1,6 +1,10 @@
-"""The Gatehouse benchmark harness (``python -m bench``, ``make bench``).
+"""The Gatehouse benchmark harness (``python -m bench``, ``make bench``) and soak (``make soak``).
 
-It builds a throwaway environment, serves a bare Flask endpoint and then
-Gatehouse with the same gunicorn settings, drives each with ``wrk`` on
-loopback and reports the rates next to the performance targets.
+``python -m bench`` serves node oidc-provider (the anchor, from the shared
+peer folder), a bare Flask endpoint (the yardstick) and Gatehouse, drives each
+with ``wrk`` on loopback in interleaved rounds, and prints the rates, latencies
+and CPU per request next to the performance targets. ``python -m bench.soak``
+checks that ``gatehouse serve`` holds up under load, a killed worker and a
+SIGTERM. Modules: kinds (server command lines), block and rounds (what runs
+when), load (wrk), procs (CPU and memory from /proc), peer, report, soak.
 """

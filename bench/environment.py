@@ -168,9 +168,3 @@ class Environment:
             "--services", scopes, "--expires", expires,
         )  # fmt: skip
         return Credentials(record["client_id"], record["client_secret"])
-
-    def serve_command(self, workers: int) -> list[str]:
-        return [
-            sys.executable, "-m", "app", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-        ]  # fmt: skip

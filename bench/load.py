@@ -1,27 +1,35 @@
 """Driving one scenario with wrk and reading its results.
 
-wrk runs as a separate process on loopback with a Lua script that sets the
-method, form body and headers, counts every non-200 response in a
-``response`` hook (wrk's own "Non-2xx" line appears only when there are
-some) and prints one machine-readable ``BENCH`` line from ``done``.
+wrk runs as a separate process on loopback with a Lua script written here
+(the same for every server, Gatehouse or not) that sets the method, form body
+and headers, counts every non-200 response in a ``response`` hook and prints
+one machine-readable ``BENCH`` line from ``done``. wrk's socket errors are
+kept apart: ``connect`` (refused: nothing listening), ``read`` (the
+connection closed or reset before a whole response came back), ``write``
+(the request could not be sent) and ``timeout``.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.client import HOST
 from bench.environment import BenchError
 
 WRK = "/usr/bin/wrk"
+TIMEOUT = "2s"  # wrk's per-request timeout
 
 LUA = """\
 wrk.method = "POST"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Accept"] = "application/json"
 {auth}
 local threads = {{}}
 
@@ -60,7 +68,7 @@ end
 
 @dataclass(frozen=True)
 class Result:
-    requests: int
+    requests: int  # responses received, whatever their status
     duration_us: int
     p50_us: int
     p90_us: int
@@ -68,12 +76,20 @@ class Result:
     max_us: int
     non200: int
     last_status: int
-    socket_errors: int
+    connect_errors: int
+    read_errors: int
+    write_errors: int
+    timeouts: int
+    wrk_cpu_s: float
     output: str
 
     @property
     def rate(self) -> float:
         return self.requests / (self.duration_us / 1e6) if self.duration_us else 0.0
+
+    @property
+    def socket_errors(self) -> int:
+        return self.connect_errors + self.read_errors + self.write_errors + self.timeouts
 
     @property
     def errors(self) -> int:
@@ -98,41 +114,78 @@ def wrk_binary() -> str:
     return found
 
 
-def parse(output: str) -> Result:
+def parse(output: str, wrk_cpu_s: float = 0.0) -> Result:
     lines = [line for line in output.splitlines() if line.startswith("BENCH ")]
     if not lines:
         raise BenchError(f"no BENCH line in wrk's output:\n{output}")
     fields = dict(item.split("=", 1) for item in lines[-1].split()[1:])
-    values = {key: int(value) for key, value in fields.items()}
+    v = {key: int(value) for key, value in fields.items()}
     return Result(
-        requests=values["requests"],
-        duration_us=values["duration_us"],
-        p50_us=values["p50_us"],
-        p90_us=values["p90_us"],
-        p99_us=values["p99_us"],
-        max_us=values["max_us"],
-        non200=values["non200"],
-        last_status=values["last_status"],
-        socket_errors=sum(values[k] for k in ("connect", "read", "write", "timeout")),
+        requests=v["requests"],
+        duration_us=v["duration_us"],
+        p50_us=v["p50_us"],
+        p90_us=v["p90_us"],
+        p99_us=v["p99_us"],
+        max_us=v["max_us"],
+        non200=v["non200"],
+        last_status=v["last_status"],
+        connect_errors=v["connect"],
+        read_errors=v["read"],
+        write_errors=v["write"],
+        timeouts=v["timeout"],
+        wrk_cpu_s=wrk_cpu_s,
         output=output,
     )
 
 
-def run(
-    port: int, path: str, script: Path, duration: float, connections: int, threads: int
-) -> Result:
-    """wrk -tT -cC -dDs --latency -s SCRIPT http://127.0.0.1:PORT/PATH, parsed."""
-    seconds = max(1, round(duration))
-    command = [
-        wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-        "-s", str(script), f"http://127.0.0.1:{port}{path}",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + 60, check=False
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Load:
+    """One wrk process: ``finish`` waits for it, ``interrupt`` ends it early (it still reports)."""
+
+    def __init__(self, url: str, script: Path, seconds: float, connections: int, threads: int):
+        if not url.startswith(f"http://{HOST}:"):
+            raise BenchError(f"refusing a non-loopback URL: {url}")
+        self.seconds = max(1, round(seconds))
+        command = [
+            wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{self.seconds}s",
+            "--timeout", TIMEOUT, "--latency", "-s", str(script), url,
+        ]  # fmt: skip
+        self._cpu = _children_cpu()
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"wrk did not finish within {seconds + 60} s") from exc
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stderr}{done.stdout}")
-    return parse(done.stdout)
+
+    def interrupt(self) -> None:
+        """SIGINT: wrk stops early and still prints its summary."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def finish(self) -> Result:
+        limit = self.seconds + 60
+        try:
+            out, err = self.process.communicate(timeout=limit)
+        except subprocess.TimeoutExpired as exc:
+            self.kill()
+            raise BenchError(f"wrk did not finish within {limit} s") from exc
+        except BaseException:
+            self.kill()
+            raise
+        cpu = _children_cpu() - self._cpu
+        text = out.decode(errors="replace")
+        if self.process.returncode != 0:
+            raise BenchError(f"wrk failed ({self.process.returncode}):\n{err.decode()}{text}")
+        return parse(text, cpu)
+
+
+def run(url: str, script: Path, seconds: float, connections: int, threads: int) -> Result:
+    """wrk -tT -cC -dDs --latency -s SCRIPT URL, parsed."""
+    return Load(url, script, seconds, connections, threads).finish()

@@ -25,8 +25,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
+from bench.client import basic
 from bench.environment import Environment, PostgresDatabase, SqliteDatabase
-from bench.servers import basic
 
 
 def wsgi_caller(

@@ -1,30 +1,50 @@
-"""Starting, probing and always stopping one gunicorn server on loopback."""
+"""Starting, probing and always stopping one server process on loopback.
+
+Each server runs in its own session (a Ctrl-C in the terminal reaches only the
+harness, which then stops it in order), and is asked to die with the harness
+(``PR_SET_PDEATHSIG``) should the harness itself be killed.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from bench.environment import BenchError, Credentials, base_env
+from bench import procs
+from bench.client import HOST
+from bench.environment import BenchError, base_env
 
-HOST = "127.0.0.1"
-READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-FORM = "application/x-www-form-urlencoded"
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+PR_SET_PDEATHSIG = 1
 
-# Loopback only, never through a proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+class _Interrupt:
+    """SIGINT/SIGTERM unwind (stopping every server) once; repeats wait for that."""
+
+    raised = False
+
+    def __call__(self, signum: int, _frame) -> None:
+        if self.raised:
+            print("bench: stopping the servers, one moment", file=sys.stderr)
+            return
+        self.raised = True
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C or a TERM unwinds through the ``finally`` blocks that stop the servers."""
+    handler = _Interrupt()
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def free_port() -> int:
@@ -33,151 +53,110 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def basic(credentials: Credentials) -> str:
-    raw = f"{credentials.client_id}:{credentials.secret}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
-
-
-def request(
-    port: int, path: str, body: str | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    """One HTTP request to 127.0.0.1:PORT (POST when there is a body); (status, body)."""
-    data = body.encode() if body is not None else None
-    req = urllib.request.Request(f"http://{HOST}:{port}{path}", data=data, headers=headers or {})
-    if data is not None:
-        req.add_header("Content-Type", FORM)
-    try:
-        with _OPENER.open(req, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def fetch_token(port: int, client: Credentials) -> str:
-    status, body = request(
-        port, "/token", "grant_type=client_credentials", {"Authorization": basic(client)}
-    )
-    if status != 200:
-        raise BenchError(f"POST /token answered {status}: {body[:300]!r}")
-    return json.loads(body)["access_token"]
-
-
-def check_introspection(port: int, introspector: Credentials, token: str) -> None:
-    status, body = request(
-        port, "/introspect", f"token={token}", {"Authorization": basic(introspector)}
-    )
-    if status != 200 or not json.loads(body).get("active"):
-        raise BenchError(f"POST /introspect answered {status}: {body[:300]!r}")
-
-
-def baseline_command(port: int, workers: int) -> list[str]:
-    """gunicorn on ``bench.baseline:app`` with the settings ``gatehouse serve`` passes."""
-    return [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", "1",
-        "--worker-class", "sync", "--keep-alive", "5", "--timeout", "30",
-        "--graceful-timeout", "5", "--error-logfile", "-",
-        "bench.baseline:app",
-    ]  # fmt: skip
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Server:
-    """A running gunicorn master (in its own process group) and its log file."""
+    """A running server process (the root of its tree) and its log files."""
 
-    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
+    def __init__(self, name: str, process: subprocess.Popen, port: int, logs: list[Path]):
+        self.name = name
         self.process = process
         self.port = port
-        self.log = log
+        self.logs = logs
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        text = []
+        for log in self.logs:
+            with suppress(OSError):
+                text += log.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(text[-lines:])
 
-    def wait_ready(self, probe: Callable[[int], bool]) -> None:
+    def wait_ready(self, probe: Callable[[], bool]) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if not self.alive():
                 raise BenchError(
-                    f"server exited with {self.process.returncode}:\n{self.log_tail()}"
+                    f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
-            try:
-                if probe(self.port):
+            with suppress(OSError):
+                if probe():
                     return
-            except OSError:
-                pass
             time.sleep(0.1)
-        raise BenchError(f"server not ready after {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
+        raise BenchError(f"{self.name} not ready after {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float:
+        return procs.cpu_seconds(self.pid)
 
     def workers(self) -> list[int]:
-        """The pids of the master's children (the gunicorn workers)."""
-        master = self.process.pid
-        pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
-        return sorted(pid for pid in pids if (fields := _stat(pid)) and int(fields[1]) == master)
+        return procs.workers(self.pid)
 
-    def worker_cpu_seconds(self) -> float:
-        """User plus system CPU time the workers have used so far."""
-        ticks = sum(int(f[11]) + int(f[12]) for pid in self.workers() if (f := _stat(pid)))
-        return ticks / os.sysconf("SC_CLK_TCK")
+    def workers_rss(self) -> dict[int, int]:
+        return procs.workers_rss(self.pid)
 
-    def worker_rss(self) -> dict[int, int]:
-        """VmRSS in KiB of each worker."""
-        sizes = {}
-        for pid in self.workers():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        sizes[pid] = int(line.split()[1])
-            except OSError:
-                continue
-        return sizes
+    def wait_idle(self) -> None:
+        if not procs.wait_idle(self.pid):
+            print(f"bench: warning: {self.name} still busy before a run", file=sys.stderr)
 
     def stop(self) -> None:
-        """SIGTERM the master, wait (bounded), then SIGKILL its process group."""
-        if self.process.poll() is None:
+        """SIGTERM the root, wait (bounded), then SIGKILL whatever is left of its session."""
+        if self.alive():
             self.process.terminate()
             with suppress(subprocess.TimeoutExpired):
                 self.process.wait(STOP_TIMEOUT)
         with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # stray workers, if any
+            os.killpg(self.pid, signal.SIGKILL)  # stray workers, if any
         try:
             self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            print(f"warning: server pid {self.process.pid} did not exit", file=sys.stderr)
+            print(f"bench: warning: {self.name} pid {self.pid} did not exit", file=sys.stderr)
 
 
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state, ppid, …), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces or parentheses: split after the last ")".
-    return stat.rsplit(")", 1)[1].split()
-
-
-@contextmanager
-def serving(
+def start(
+    name: str,
     command: list[str],
     port: int,
-    log: Path,
-    probe: Callable[[int], bool],
+    log_dir: Path,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
-) -> Iterator[Server]:
-    """Start COMMAND, wait until PROBE passes, yield the server, and always stop it."""
-    with log.open("ab") as sink:
+) -> Server:
+    """Start COMMAND with stdout and stderr in LOG_DIR/NAME.out and NAME.err."""
+    logs = [log_dir / f"{name}.out", log_dir / f"{name}.err"]
+    with logs[0].open("ab") as out, logs[1].open("ab") as err:
         process = subprocess.Popen(
             command,
             cwd=cwd,
             env=env or base_env(),
             stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=err,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # spawned from the main thread only
         )
-    server = Server(process, port, log)
+    return Server(name, process, port, logs)
+
+
+@contextmanager
+def serving(
+    name: str,
+    command: list[str],
+    port: int,
+    log_dir: Path,
+    probe: Callable[[], bool],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[Server]:
+    """Start COMMAND, wait until PROBE passes, yield the server, and always stop it."""
+    server = start(name, command, port, log_dir, env, cwd)
     try:
         server.wait_ready(probe)
         yield server
