@@ -99,21 +99,28 @@ class KeyStore:
         self.generation += 1
 
     def refresh(self, force: bool = False) -> None:
-        """Re-read the folder if it changed (checked at most once a second)."""
-        now = time.monotonic()
-        if not force and now - self._checked < RESCAN_SECONDS:
+        """Re-read the folder if it changed (checked at most once a second).
+
+        ``_checked`` moves only once a check is complete: a thread arriving while
+        another reloads waits for it rather than going on with no keys yet.
+        """
+        if not force and time.monotonic() - self._checked < RESCAN_SECONDS:
             return
         with self._lock:
-            self._checked = now
+            now = time.monotonic()
+            if not force and now - self._checked < RESCAN_SECONDS:
+                return  # another thread checked while this one waited
             try:
                 stamp = self._folder_stamp()
             except OSError as exc:
+                self._checked = now  # keys already loaded serve for the next second
                 raise Unavailable(
                     f"signing keys folder {self.directory} is unreachable: {exc}"
                 ) from None
             if force or stamp != self._stamp:
                 self._reload()
                 self._stamp = stamp
+            self._checked = now
 
     def infos(self) -> list[KeyInfo]:
         """Every key in the folder, oldest first."""
