@@ -73,9 +73,10 @@ def list_clients(caller: Actor, query: ClientsQuery) -> ClientPage:
 def create_client(caller: Actor, body: ClientCreate) -> ClientCreated:
     """Generate a client and its secret
 
-    The secret is in this answer only: Gatehouse keeps a hash. Members generate clients
-    for themselves with services they hold; administrators for anyone (`owner`), with any
-    service, `introspect` and `manage` included. An owner holds at most
+    The secret is in this answer only: Gatehouse keeps a hash. With `jwks` the client
+    authenticates with `private_key_jwt` (RFC 7523) and has no secret (`null`). Members
+    generate clients for themselves with services they hold; administrators for anyone
+    (`owner`), with any service, `introspect` and `manage` included. An owner holds at most
     GATEHOUSE_MAX_ACTIVE_CLIENTS active clients (409).
     """
     return client_created(clients.create_client(caller, **_keywords(body)))
@@ -96,10 +97,11 @@ def get_client(caller: Actor, client_id: str) -> ClientOut:
     errors=(409,),
 )
 def update_client(caller: Actor, client_id: str, body: ClientUpdate) -> ClientOut:
-    """Edit an active client's name, description or services
+    """Edit an active client's name, description, services, keys or networks
 
     Fields left out stay as they are; any other field is refused (422). Removing a
-    service invalidates the tokens issued before.
+    service invalidates the tokens issued before. Replaced keys or networks count within
+    a second everywhere; each replacement is audited and mailed to the owner.
     """
     return client_out(clients.update_client(caller, client_id, **_keywords(body)))
 
@@ -129,6 +131,6 @@ def rotate_secret(caller: Actor, client_id: str, body: SecretRotation) -> Secret
     """Give an active client a new secret
 
     The new secret is in this answer only. The old one keeps working for
-    `grace_seconds` (default 0: it stops now).
+    `grace_seconds` (default 0: it stops now). A key client has no secret (409).
     """
     return secret_rotated(clients.rotate_secret(caller, client_id, body.grace_seconds))

@@ -35,13 +35,27 @@ class ClientOut(BaseModel):
     status: Literal["active", "expired", "revoked"]
     created_at: datetime
     created_by: str = Field(description="an email, client:<client_id> or cli")
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="last authentication (to the minute)")
+    last_used_ip: str | None = Field(description="the address it last authenticated from")
+    token_endpoint_auth_method: Literal["client_secret_basic", "private_key_jwt"]
+    jwks: dict[str, Any] | None = Field(description="a key client's public keys (JWK Set)")
+    allowed_networks: list[str] = Field(
+        description="where it may authenticate from (empty: anywhere)"
+    )
+    previous_secret_valid_until: datetime | None = Field(
+        description="the secret replaced by a rotation works until then"
+    )
+    previous_secret_last_used_at: datetime | None = Field(
+        description="when that replaced secret was last used"
+    )
     revoked_at: datetime | None
     revoked_by: str | None
 
 
 class ClientCreated(ClientOut):
-    client_secret: str | None = Field(description="shown this once; only a hash is kept")
+    client_secret: str | None = Field(
+        description="shown this once; only a hash is kept (null: a key client has none)"
+    )
 
 
 class ClientRevoked(ClientOut):

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from app.api.validation import JSON_INT, Body, Query
+from app.security.client_keys import MAX_KEYS
+from app.security.networks import MAX_NETWORKS
 from app.security.passwords import MIN_LENGTH
 from app.services.client_rules import DESCRIPTION_MAX, NAME_MAX
 from app.services.clients import GRACE_MAX
@@ -65,6 +67,17 @@ Email = Annotated[
 ]
 ServiceKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._:-]{0,63}$")]
 Services = Annotated[list[ServiceKey], Field(min_length=1, max_length=64)]
+#: an IPv4 or IPv6 address or CIDR block; which ones are possible the service decides (422)
+Network = Annotated[
+    str, StringConstraints(min_length=1, max_length=49, pattern=r"^[0-9A-Fa-f.:/]+$")
+]
+Networks = Annotated[
+    list[Network],
+    Field(
+        max_length=MAX_NETWORKS,
+        description="CIDR blocks the client may authenticate from (empty: anywhere)",
+    ),
+]
 Page = Annotated[int, Field(ge=1, le=100_000, description="1 is the first page")]
 PerPage = Annotated[int, Field(ge=1, le=PER_PAGE_MAX, description=f"at most {PER_PAGE_MAX}")]
 
@@ -83,6 +96,13 @@ def optional(description: str = "") -> Any:
 
 
 # -- clients -----------------------------------------------------------------------
+class JwkSet(Body):
+    """A JWK Set (RFC 7517 §5) of public keys: RSA of 2048 bits or more, EC P-256 or
+    Ed25519. A private or symmetric key, a short key or anything else is refused (422)."""
+
+    keys: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_KEYS)]
+
+
 class ClientCreate(Body):
     """A new client. Members create only for themselves, with services they hold."""
 
@@ -93,6 +113,10 @@ class ClientCreate(Body):
     )
     services: Services = Field(description="service keys; admins may add introspect and manage")
     owner: Email = optional("the owner's email (admins only; default: the caller's owner)")
+    jwks: JwkSet = optional(
+        "public keys: the client authenticates with private_key_jwt and has no secret"
+    )
+    allowed_networks: Networks = optional()
 
 
 class ClientUpdate(Body):
@@ -101,6 +125,10 @@ class ClientUpdate(Body):
     name: Name = optional()
     description: Description = optional()
     services: Services = optional("the new set; removing one invalidates tokens issued before")
+    jwks: JwkSet = optional(
+        "a key client's new public keys (a secret client: 409); the old keys stop at once"
+    )
+    allowed_networks: Networks = optional("the new set; an empty list allows anywhere")
 
 
 class SecretRotation(Body):

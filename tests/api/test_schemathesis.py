@@ -9,8 +9,9 @@ per operation is ``API_FUZZ_EXAMPLES`` (default 25; CI time stays well under a m
 Rules JSON Schema cannot state are met before a call, so a request the document
 calls valid is one the server must accept (the ``positive_data_acceptance`` check):
 an expiry between today and 366 days ahead, service keys of the catalogue, an owner
-who exists. A request that breaks them is refused with a 422 naming the field
-(tests/api/test_bad_input.py). Half the well-formed client ids are swapped for a
+who exists, a public key that can be registered, networks that exist. A request that
+breaks them is refused with a 422 naming the field (tests/api/test_bad_input.py and
+tests/api/test_client_credentials.py). Half the well-formed client ids are swapped for a
 real client's, so reading, editing, rotating and revoking one succeed too.
 """
 
@@ -29,6 +30,7 @@ from hypothesis import HealthCheck, settings
 
 from app.api.document import document
 from tests.api.conftest import Caller
+from tests.assertions import jwk_set, session_key
 from tests.helpers import ADMIN, MEMBER
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
@@ -37,6 +39,7 @@ SECRET = re.compile(r"gts_[0-9A-Za-z]{49}")
 SECRET_BEARERS = {"create_client", "rotate_secret"}
 KEY = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
 EMAIL = re.compile(r"^[^@]+@[^@]+$")
+NETWORK = re.compile(r"^[0-9A-Fa-f.:/]{1,49}$")
 CLIENT_ID = re.compile(r"^[0-9A-Za-z]{24}$")
 SERVICES = ["jobs", "candidates", "employees"]
 FUZZ = settings(
@@ -106,6 +109,14 @@ def _meet_rules(case: Any) -> None:
         body["services"] = [
             SERVICES[i % len(SERVICES)] if isinstance(s, str) and KEY.match(s) else s
             for i, s in enumerate(services)
+        ]
+    if isinstance(body.get("jwks"), dict):
+        body["jwks"] = jwk_set(session_key("ec"))
+    networks = body.get("allowed_networks")
+    if isinstance(networks, list):
+        body["allowed_networks"] = [
+            f"10.{i}.0.0/16" if isinstance(n, str) and NETWORK.match(n) else n
+            for i, n in enumerate(networks)
         ]
     for place in (body, case.query if isinstance(case.query, dict) else {}):
         owner = place.get("owner")
