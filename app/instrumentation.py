@@ -9,10 +9,16 @@ Latency goes to ``gatehouse_http_request_duration_seconds`` labelled by the matc
 route rule (``/tokens/<client_id>``, never the path) and the status class. The work
 per request is a few dictionary operations and one histogram observation: measured
 with ``python -m bench.profile token`` (see README, "Operating Gatehouse").
+
+With ``gatehouse serve --access-log``, each answered request is also one JSON line
+(logger ``app.access``), whatever server runs the app: method, the target with
+every parameter value redacted (``app.logs.redact_target``), status, duration,
+address and request id. Nothing else of the request (no header) is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -22,7 +28,7 @@ from typing import Any
 from flask import Flask
 
 from app import metrics
-from app.logs import REQUEST_ID
+from app.logs import FIELDS, REQUEST_ID, redact_target
 
 HEADER = "X-Request-Id"
 _INCOMING = "HTTP_X_REQUEST_ID"
@@ -30,6 +36,7 @@ _SHAPE = re.compile(r"[A-Za-z0-9._:+/=@-]{1,128}")
 #: werkzeug keeps the request object here while the app answers (``populate_request``)
 _REQUEST = "werkzeug.request"
 
+access_log = logging.getLogger("app.access")
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -40,6 +47,8 @@ class Instrumented:
     def __init__(self, app: WSGIApp, trust_incoming_id: bool) -> None:
         self.app = app
         self.trust_incoming_id = trust_incoming_id
+        #: one JSON line per answered request (``gatehouse serve --access-log``)
+        self.access_log = False
 
     def request_id(self, environ: dict[str, Any]) -> str:
         if self.trust_incoming_id:
@@ -65,7 +74,32 @@ class Instrumented:
         finally:
             if answered:
                 route, status = answered[-1]
-                metrics.observe_request(route, int(status[:3]), perf_counter() - started)
+                elapsed = perf_counter() - started
+                metrics.observe_request(route, int(status[:3]), elapsed)
+                if self.access_log:
+                    _log_access(environ, int(status[:3]), elapsed, request_id)
+
+
+def _log_access(environ: dict[str, Any], status: int, elapsed: float, request_id: str) -> None:
+    query = environ.get("QUERY_STRING")
+    target = redact_target(environ.get("PATH_INFO", "") + (f"?{query}" if query else ""))
+    method = environ.get("REQUEST_METHOD", "-")
+    fields = {
+        "method": method,
+        "target": target,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 3),
+        "address": environ.get("REMOTE_ADDR"),
+        "request_id": request_id,
+    }
+    access_log.info("%s %s %d", method, target, status, extra={FIELDS: fields})
+
+
+def log_access(app: Flask) -> None:
+    """Write one access line per request from now on (``gatehouse serve --access-log``)."""
+    wrapped = app.wsgi_app
+    if isinstance(wrapped, Instrumented):
+        wrapped.access_log = True
 
 
 def install(app: Flask, trusted_proxies: int) -> None:

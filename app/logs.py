@@ -1,7 +1,7 @@
 """Logs as one JSON object a line, each written during a request carrying its request id.
 
 The request id (``X-Request-Id``, set by ``app.instrumentation``) is in every line
-logged while a request is served, in the access lines, and in the response, so a
+logged while a request is served, in its access line, and in the response, so a
 client holding a failed answer can point the operator at its log lines. Secrets
 are never passed to a logger, and whatever a client puts in a URL may be a secret
 (``/token?client_secret=…`` is refused, but it was sent): a request target or a
@@ -22,8 +22,6 @@ from flask import has_request_context, request
 
 #: where the request's id is kept in the WSGI environment
 REQUEST_ID = "gatehouse.request_id"
-#: the gunicorn access-log atom of the response's ``X-Request-Id`` header
-ACCESS_ATOM = "{x-request-id}o"
 #: structured fields a caller may pass with ``extra={"fields": {...}}``
 FIELDS = "fields"
 
@@ -80,10 +78,6 @@ class JsonFormatter(logging.Formatter):
 
 
 def _request_id(record: logging.LogRecord) -> str | None:
-    args = record.args
-    if record.name == "gunicorn.access" and isinstance(args, dict):
-        value = args.get(ACCESS_ATOM)
-        return value if isinstance(value, str) and value != "-" else None
     return current_request_id()
 
 

@@ -1,101 +1,57 @@
-"""``gatehouse serve``: the production server (gunicorn) on the current app factory.
+"""``gatehouse serve``: the production server, Granian (the default) or gunicorn.
 
-Whatever the server, a launcher makes the same three calls: ``metrics.prepare_for_server``
-before any worker starts (the instance's metrics directory), ``worker_app`` to build the
-app in each worker, and ``metrics.worker_exited`` when a worker ends.
+Whatever the server, the launcher does the same: it checks that a signing key
+exists and the port is free, gives the instance an empty metrics directory
+(``metrics.prepare_for_server``), reads the configuration once, takes the
+``GATEHOUSE_*`` variables out of the process environment (Granian copies the
+environment into every request's WSGI environ, and they hold the database URL
+and the session key), and builds each worker's app with ``worker_app``.
+
+Granian was chosen by measurement (README, "Benchmarks"): it costs less CPU per
+request than gunicorn's sync workers, keeps connections alive, and with a pool
+of blocking threads per worker, clients that send their body slowly hold a
+thread each, never the worker.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
+from collections.abc import Mapping
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from gunicorn import glogging
-from gunicorn.app.base import BaseApplication
 
-from app import create_app, metrics
+from app import create_app, instrumentation, metrics
+from app.cli import granian_server, gunicorn_server
 from app.cli.output import domain_errors
-from app.logs import (
-    ACCESS_ATOM,
-    REDACTED,
-    JsonFormatter,
-    configure_process_logging,
-    redact_query,
-    redact_target,
-)
-from app.security.secrets import is_plausible_client_id
+from app.config import read_environment
+from app.logs import configure_process_logging
 from app.services import change_listener, metric_history
 from app.services.runtime import EXTENSION as RUNTIME
 from app.services.runtime import runtime, settings
 
-
-class JsonLogger(glogging.Logger):
-    """gunicorn's own log lines as JSON too: every log line is one JSON object.
-
-    Unlike ``logconfig_dict``, this keeps gunicorn's rule that access lines are
-    written only when asked for (``--access-log``): one per request costs the hot path.
-    An access line never holds a parameter value from the URL or the ``Referer``, nor
-    a request header, response header (but our own ``X-Request-Id``) or environment
-    variable (``atoms``).
-    """
-
-    def _set_handler(self, log, output, fmt, stream=None) -> None:
-        super()._set_handler(log, output, JsonFormatter(), stream)
-
-    def atoms(self, resp, req, environ, request_time) -> dict[str, object]:
-        """gunicorn's plain atoms only, the URL's and the ``Referer``'s values redacted."""
-        atoms = super().atoms(resp, req, environ, request_time)
-        kept = {
-            name: value
-            for name, value in atoms.items()
-            if not name.startswith("{") or name == ACCESS_ATOM
-        }
-        user = str(kept.get("u", "-"))
-        kept.update(
-            r=f"{environ['REQUEST_METHOD']} {redact_target(environ['RAW_URI'])} "
-            f"{environ['SERVER_PROTOCOL']}",
-            q=redact_query(str(kept.get("q") or "")),
-            f=redact_target(str(kept.get("f", "-"))),
-            # the Basic user name is a client id, unless a secret was sent in its place
-            u=user if user == "-" or is_plausible_client_id(user) else REDACTED,
-        )
-        return kept
+SERVERS = {"granian": granian_server.run, "gunicorn": gunicorn_server.run}
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, object]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            if key in self.cfg.settings:  # skip settings an older gunicorn lacks
-                self.cfg.set(key, value)
-
-    def load(self):
-        return worker_app()
-
-
-def worker_app() -> Flask:
-    """The app of one worker process: it listens for client changes (``change_listener``),
-    and one worker of the instance records its counters for the dashboard
-    (``metric_history``)."""
-    app = create_app()
+def worker_app(variables: Mapping[str, str], access_log: bool) -> Flask:
+    """The app of one worker process, from the configuration the launcher read: it
+    listens for client changes (``change_listener``), writes access lines when asked,
+    and one worker of the instance records its counters for the dashboard."""
+    configure_process_logging()
+    app = create_app(variables)
     state = app.extensions[RUNTIME]
     change_listener.listen(state.changes, state.settings.database_url)
     metric_history.start_sampler(app)
+    if access_log:
+        instrumentation.log_access(app)
     return app
 
 
-def _child_exit(_server, worker) -> None:
-    """gunicorn's hook in the master when a worker has exited."""
-    metrics.worker_exited(worker.pid)
-
-
 def _check_port_free(host: str, port: int) -> None:
-    """Say plainly that the address is taken, instead of gunicorn's retries and log lines."""
+    """Say plainly that the address is taken, instead of the server's retries and log lines."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,16 +61,44 @@ def _check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def _configuration() -> dict[str, str]:
+    """The variables of this start, then out of the process environment (see above)."""
+    variables = {k: v for k, v in read_environment().items() if k.startswith("GATEHOUSE_")}
+    for name in list(os.environ):
+        if name.startswith("GATEHOUSE_"):
+            del os.environ[name]
+    return variables
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    type=click.IntRange(1, 64),
+)
+@click.option(
+    "--server",
+    type=click.Choice(sorted(SERVERS)),
+    default="granian",
+    show_default=True,
+    help="The WSGI server.",
+)
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1, 256),
+    help="Threads per worker (default: Granian 32 blocking threads, gunicorn 1).",
+)
 @click.option("--access-log", is_flag=True, help="Also log one JSON line per request.")
 @with_appcontext
 @domain_errors
-def serve(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
-    """Serve with gunicorn on HOST:PORT."""
+def serve(
+    host: str, port: int, workers: int, server: str, threads: int | None, access_log: bool
+) -> None:
+    """Serve Gatehouse on HOST:PORT."""
     configure_process_logging()
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
     _check_port_free(host, port)
@@ -123,18 +107,5 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool) ->
         metrics.prepare_for_server(settings().instance_dir, bind)
     except OSError as exc:
         raise click.ClickException(f"cannot prepare the metrics directory: {exc}") from None
-    _Gunicorn(
-        {
-            "bind": bind,
-            "workers": workers,
-            "threads": threads,
-            "accesslog": "-" if access_log else None,
-            "errorlog": "-",
-            "logger_class": JsonLogger,
-            "child_exit": _child_exit,
-            "control_socket_disable": True,
-            "graceful_timeout": 5,
-            "timeout": 30,
-            "keepalive": 5,
-        }
-    ).run()
+    load = functools.partial(worker_app, _configuration(), access_log)
+    SERVERS[server](host, port, workers, threads, load)

@@ -1,4 +1,4 @@
-"""A real ``gatehouse serve`` (gunicorn, two workers) on a free loopback port.
+"""A real ``gatehouse serve`` (the default server, Granian; two workers) on a free loopback port.
 
 The server shares the test session's database (SQLite, or PostgreSQL when
 ``GATEHOUSE_TEST_DATABASE_URL`` is set) and its signing key with the in-process
@@ -31,6 +31,9 @@ def live_server(
     shutil.copytree(session_key_dir, keys_dir)  # the key each test's ``keys_dir`` holds too
     port = free_port()
     env = server_env(database_url, keys_dir, root / "instance", f"http://127.0.0.1:{port}")
+    # the session's tests all come from 127.0.0.1 and many fail on purpose; the failure
+    # limit has tests (and servers) of its own
+    env["GATEHOUSE_AUTH_FAILURES_PER_MINUTE"] = "100000"
     with running_server(env, port, root / "server.log") as server:
         yield server
 

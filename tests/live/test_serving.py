@@ -1,7 +1,9 @@
-"""``gatehouse serve``: gunicorn serves the app, a restart loses nothing, a busy port fails."""
+"""``gatehouse serve``: Granian (the default) or gunicorn serves the app, a restart loses
+nothing, a busy port fails."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -16,15 +18,35 @@ from tests.live.calls import access_token, introspect, jwt_header
 from tests.live.server import LiveServer, free_port, run_cli, running_server, server_env
 
 
-def test_gunicorn_serves_healthz_and_readyz(live_server: LiveServer) -> None:
-    health = requests.get(f"{live_server.url}/healthz", timeout=10)
+def _serves(server: LiveServer, factory: Factory) -> list[dict]:
+    """The server answers health, readiness and a token, and logs JSON lines only."""
+    health = requests.get(f"{server.url}/healthz", timeout=10)
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
-    assert health.headers.get("Server", "").startswith("gunicorn")  # not a development server
-    ready = requests.get(f"{live_server.url}/readyz", timeout=10)
+    ready = requests.get(f"{server.url}/readyz", timeout=10)
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
-    assert live_server.log().count("Booting worker") >= 2  # --workers 2
+    assert jwt_header(access_token(server.url, factory.client()))["typ"] == "at+jwt"
+    return [json.loads(line) for line in server.log().splitlines() if line.strip()]
+
+
+def test_granian_serves_by_default(live_server: LiveServer, factory: Factory) -> None:
+    lines = _serves(live_server, factory)
+    started = [line["message"] for line in lines if line["logger"].startswith("_granian")]
+    assert sum("Started worker" in message for message in started) >= 2, started  # --workers 2
+
+
+def test_gunicorn_serves_when_asked(
+    factory: Factory, database_url: str, keys_dir: Path, tmp_path: Path, server_logs
+) -> None:
+    port = free_port()
+    env = server_env(database_url, keys_dir, tmp_path / "instance", f"http://127.0.0.1:{port}")
+    args = ["--server", "gunicorn"]
+    with running_server(env, port, tmp_path / "server.log", args=args) as server:
+        server_logs.append(server)
+        lines = _serves(server, factory)
+        assert requests.get(f"{server.url}/healthz", timeout=10).headers["Server"] == "gunicorn"
+    assert sum("Booting worker" in line["message"] for line in lines) >= 2
 
 
 def test_restart_loses_nothing(

@@ -1,0 +1,68 @@
+"""gunicorn's sync workers, for ``gatehouse serve --server gunicorn``.
+
+A sync worker reads the whole request body in the worker itself: put a
+buffering proxy in front, or two clients sending a body slowly stall it until
+gunicorn's timeout kills the worker (Granian, the default, does not have this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+
+from app import metrics
+from app.logs import JsonFormatter
+
+
+class JsonLogger(glogging.Logger):
+    """gunicorn's own log lines as JSON too: every log line is one JSON object.
+
+    gunicorn's access log stays off: the app writes its own access lines
+    (``app.instrumentation``), the same under every server.
+    """
+
+    def _set_handler(self, log, output, fmt, stream=None) -> None:
+        super()._set_handler(log, output, JsonFormatter(), stream)
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, object], load: Callable[[], Flask]) -> None:
+        self.options = options
+        self._load = load
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # skip settings an older gunicorn lacks
+                self.cfg.set(key, value)
+
+    def load(self):
+        return self._load()
+
+
+def _child_exit(_server, worker) -> None:
+    """gunicorn's hook in the master when a worker has exited."""
+    metrics.worker_exited(worker.pid)
+
+
+def run(host: str, port: int, workers: int, threads: int | None, load: Callable[[], Flask]) -> None:
+    """Serve until stopped (SIGTERM: in-flight requests finish within 5 s)."""
+    _Gunicorn(
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            "threads": threads or 1,
+            "accesslog": None,
+            "errorlog": "-",
+            "logger_class": JsonLogger,
+            "child_exit": _child_exit,
+            "control_socket_disable": True,
+            "graceful_timeout": 5,
+            "timeout": 30,
+            "keepalive": 5,
+        },
+        load,
+    ).run()
