@@ -115,14 +115,13 @@ class Probe(threading.Thread):
 
 
 def _is_token_access(entry: dict) -> bool:
-    """An access-log line of POST /token, in Granian's fields or gunicorn's message."""
-    if "path" in entry:
-        return entry.get("path") == "/token" and entry.get("method", "POST") == "POST"
-    return '"POST /token ' in str(entry.get("message", ""))
+    """An access line of POST /token (the app writes them, logger ``app.access``)."""
+    target = str(entry.get("target", "")).split("?", 1)[0]
+    return _is_access(entry) and entry.get("method") == "POST" and target == "/token"
 
 
 def _is_access(entry: dict) -> bool:
-    return "access" in str(entry.get("logger", "")) or "path" in entry
+    return entry.get("logger") == "app.access"
 
 
 def token_accesses(path: Path, offset: int) -> int:
