@@ -34,10 +34,10 @@ class _JWS(jwt.PyJWS):
     """PyJWS with the same strict base64url check (RFC 7515 §2: the URL-safe alphabet, at
     most two ``=``, canonical trailing bits) run by ``bytes.translate`` in C.
 
-    PyJWT 2.15 tests each character of every segment in a Python generator: 15 µs of a
-    17 µs ES256 parse before the signature check (``python -m bench.verify``: ES256 full
-    verifications 8,700/s before, see README "Benchmarks" for after). The answers are
-    PyJWS's own, byte for byte (tests/security/test_jws_segments.py compares them).
+    PyJWT 2.15 tests each character of every segment in a Python generator: 21 µs for
+    an ES256 token's three segments, 5 µs this way (29 and 7 µs for RS256); offline RS256
+    verification went from 13,400 to 16,000 a second (``python -m bench.verify``). The
+    answers are PyJWS's own (tests/security/test_jws_segments.py compares them).
     """
 
     @staticmethod
