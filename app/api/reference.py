@@ -44,7 +44,7 @@ def rules_of(schema: dict[str, Any]) -> str:
     for key, words in RULES.items():
         value = flat.get(key, schema.get(key))
         if value is not None and (key != "default" or value != []):
-            found.append(words.format(value))
+            found.append(words.format('""' if value == "" else value))
     return ", ".join(found)
 
 

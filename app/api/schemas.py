@@ -116,7 +116,9 @@ class ClientCreate(Body):
     jwks: JwkSet = optional(
         "public keys: the client authenticates with private_key_jwt and has no secret"
     )
-    allowed_networks: Networks = optional()
+    allowed_networks: Networks = optional(
+        "CIDR blocks the client may authenticate from (default: anywhere)"
+    )
 
 
 class ClientUpdate(Body):
