@@ -1,0 +1,43 @@
+"""``create_app``'s app class: Flask's answers, with its per-call coroutine check done once."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.views import View
+
+
+def test_a_plain_view_is_checked_once(app: Flask) -> None:
+    def view() -> str:
+        return "ok"
+
+    assert app.ensure_sync(view) is view
+    assert app.ensure_sync(view) is view
+    assert app._sync == {**app._sync, view: view}
+
+
+def test_an_async_view_gets_flasks_own_answer(app: Flask) -> None:
+    async def view() -> str:
+        return "ok"
+
+    try:
+        expected = Flask.ensure_sync(app, view)
+    except RuntimeError as exc:  # without the async extra, Flask refuses it: so do we
+        with pytest.raises(RuntimeError, match=str(exc)[:30]):
+            app.ensure_sync(view)
+    else:
+        assert callable(expected) and app.ensure_sync(view) is not view
+
+
+def test_class_based_views_do_not_grow_the_memory(app: Flask) -> None:
+    class Hello(View):
+        def dispatch_request(self) -> str:
+            return "hello"
+
+    app.add_url_rule("/hello-from-a-class", view_func=Hello.as_view("hello_from_a_class"))
+    http = app.test_client()
+    http.get("/hello-from-a-class")
+    before = len(app._sync)
+    for _ in range(50):
+        assert http.get("/hello-from-a-class").get_data(as_text=True) == "hello"
+    assert len(app._sync) == before  # one bound method per request: never remembered
