@@ -1,7 +1,7 @@
 """The baseline: a bare Flask app with one POST endpoint returning a small JSON body.
 
-Served by gunicorn with exactly the settings ``gatehouse serve`` uses, it is
-the denominator of every ratio the harness reports. It deliberately does no
+Served by the same server, with the same settings, as the Gatehouse it is
+compared with (``bench/kinds.py``), it is the yardstick of the harness. It deliberately does no
 work (it does not even parse the form body it is sent).
 """
 

@@ -8,7 +8,7 @@
 Every kind runs bare Flask (``bench.baseline:app``) and Gatehouse
 (``app:create_app``) with the same settings, so the two differ only in the
 application. The settings are the ones ``gatehouse serve`` uses for that
-server (keep them in step with app/cli/serve.py); ``serve_default`` asks the
+server (taken from app/cli/granian_server.py and gunicorn_server.py); ``serve_default`` asks the
 installed ``gatehouse serve`` which server it runs when not told.
 """
 
@@ -18,22 +18,24 @@ import importlib.util
 import sys
 from dataclasses import dataclass
 
+from app.cli import granian_server, gunicorn_server
 from bench.client import HOST
 
 BASELINE = "bench.baseline:app"
 GATEHOUSE = "app:create_app"
 NAMES = ("granian", "gunicorn", "gunicorn-fast")
 
-# gatehouse serve's gunicorn settings (sync worker, no keep-alive beyond 5 s).
+# gatehouse serve's settings for each server, from the modules that apply them
 GUNICORN = [
-    "--worker-class", "sync", "--threads", "1", "--keep-alive", "5", "--timeout", "30",
-    "--graceful-timeout", "5", "--error-logfile", "-",
+    "--worker-class", "sync", "--threads", "1",
+    "--keep-alive", str(gunicorn_server.KEEPALIVE), "--timeout", str(gunicorn_server.TIMEOUT),
+    "--graceful-timeout", str(gunicorn_server.GRACEFUL_TIMEOUT), "--error-logfile", "-",
 ]  # fmt: skip
-# Granian: one runtime thread; 32 blocking threads, since slow clients each hold one;
-# a killed worker is replaced; SIGTERM waits at most 10 s for requests in flight.
 GRANIAN = [
-    "--interface", "wsgi", "--runtime-threads", "1", "--blocking-threads", "32",
-    "--respawn-failed-workers", "--workers-kill-timeout", "10",
+    "--interface", "wsgi", "--runtime-threads", "1",
+    "--blocking-threads", str(granian_server.BLOCKING_THREADS), "--respawn-failed-workers",
+    "--workers-kill-timeout", str(granian_server.KILL_TIMEOUT),
+    "--http1-header-read-timeout", str(granian_server.HEADER_READ_TIMEOUT_MS),
 ]  # fmt: skip
 
 
@@ -52,8 +54,9 @@ class Kind:
     @property
     def kill_after(self) -> float:
         """Seconds after a SIGTERM at which the server kills workers still busy, by force."""
-        # Granian's --workers-kill-timeout, gunicorn's --graceful-timeout (see the settings above)
-        return 10.0 if self.server == "granian" else 5.0
+        if self.server == "granian":
+            return float(granian_server.KILL_TIMEOUT)
+        return float(gunicorn_server.GRACEFUL_TIMEOUT)
 
     @property
     def label(self) -> str:

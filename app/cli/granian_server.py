@@ -47,7 +47,6 @@ LOG_CONFIG: dict[str, Any] = {
     },
     "loggers": {
         "_granian": {"handlers": ["json"], "level": "INFO", "propagate": False},
-        "granian.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
     },
 }
 

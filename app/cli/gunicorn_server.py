@@ -16,6 +16,13 @@ from gunicorn.app.base import BaseApplication
 from app import metrics
 from app.logs import JsonFormatter
 
+#: seconds a busy worker gets after SIGTERM, then is killed
+GRACEFUL_TIMEOUT = 5
+#: seconds of silence after which the master kills a worker
+TIMEOUT = 30
+#: seconds an idle keep-alive connection is held
+KEEPALIVE = 5
+
 
 class JsonLogger(glogging.Logger):
     """gunicorn's own log lines as JSON too: every log line is one JSON object.
@@ -49,7 +56,7 @@ def _child_exit(_server, worker) -> None:
 
 
 def run(host: str, port: int, workers: int, threads: int | None, load: Callable[[], Flask]) -> None:
-    """Serve until stopped (SIGTERM: in-flight requests finish within 5 s)."""
+    """Serve until stopped (SIGTERM: in-flight requests finish within ``GRACEFUL_TIMEOUT``)."""
     _Gunicorn(
         {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -60,9 +67,9 @@ def run(host: str, port: int, workers: int, threads: int | None, load: Callable[
             "logger_class": JsonLogger,
             "child_exit": _child_exit,
             "control_socket_disable": True,
-            "graceful_timeout": 5,
-            "timeout": 30,
-            "keepalive": 5,
+            "graceful_timeout": GRACEFUL_TIMEOUT,
+            "timeout": TIMEOUT,
+            "keepalive": KEEPALIVE,
         },
         load,
     ).run()
