@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.cli.helpers import failed
@@ -38,3 +40,25 @@ def test_serve_rejects_a_bad_port(gh):
     result = gh("serve", "--port", "0")
     assert result.exit_code != 0
     assert "port" in result.stderr.lower()
+
+
+def test_the_settings_are_read_once_then_leave_the_process_environment(monkeypatch, tmp_path):
+    """Granian copies ``os.environ`` into every request's WSGI environ: the database URL
+    and the session key must not be there, yet each worker gets every setting, the
+    ``.env`` file's included."""
+    from app.cli.serve import _configuration
+
+    for name in [name for name in os.environ if name.startswith("GATEHOUSE_")]:
+        monkeypatch.setenv(name, os.environ[name])  # put back afterwards
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("GATEHOUSE_ISSUER=https://from-dotenv.example\n")
+    monkeypatch.setenv("GATEHOUSE_SECRET_KEY", "session-key-not-for-requests")
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", "postgresql://user:pw@db/gatehouse")
+    monkeypatch.setenv("UNRELATED_SETTING", "kept")
+    variables = _configuration()
+    assert variables["GATEHOUSE_SECRET_KEY"] == "session-key-not-for-requests"
+    assert variables["GATEHOUSE_DATABASE_URL"] == "postgresql://user:pw@db/gatehouse"
+    assert variables["GATEHOUSE_ISSUER"] == "https://from-dotenv.example"
+    assert "UNRELATED_SETTING" not in variables
+    assert not [name for name in os.environ if name.startswith("GATEHOUSE_")]
+    assert os.environ["UNRELATED_SETTING"] == "kept"
