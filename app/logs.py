@@ -4,9 +4,9 @@ The request id (``X-Request-Id``, set by ``app.instrumentation``) is in every li
 logged while a request is served, in its access line, and in the response, so a
 client holding a failed answer can point the operator at its log lines. Secrets
 are never passed to a logger, and whatever a client puts in a URL may be a secret
-(``/token?client_secret=…`` is refused, but it was sent): a request target or a
-``Referer`` is logged with every parameter value replaced by ``REDACTED``
-(``redact_target``).
+(``/token?client_secret=…`` is refused, but it was sent): a request target is
+logged with every parameter value replaced by ``REDACTED`` (``redact_target``), and
+no header (a ``Referer`` included) is logged at all.
 """
 
 from __future__ import annotations
