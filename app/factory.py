@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import FunctionType
+from inspect import iscoroutinefunction
+from types import FunctionType, MethodType
 from typing import Any
 
 from flask import Flask
@@ -40,26 +41,28 @@ MAX_BODY = 64 * 1024
 
 
 class GatehouseApp(Flask):
-    """Flask, deciding once per view or hook whether it is a coroutine function.
+    """Flask, deciding once per view or hook function whether it is a coroutine function.
 
     Flask asks ``inspect`` on every call, six times a request here; deciding once
     cut 2.5% of the instructions of ``/introspect`` (callgrind, ES256, SQLite: 968k to
-    944k a request) and of ``/token`` (1,347k to 1,315k). Only plain functions are
-    remembered: they live as long as the app, while a class-based view hands Flask a new
-    bound method on every request, which would make the memory grow without end.
+    944k a request) and of ``/token`` (1,347k to 1,315k). The answer is remembered per
+    function: a bound method (a hook of an extension, a class-based view, which hands
+    Flask a new bound method on every request) is decided by the function it binds, so
+    the memory holds one entry per function the app was built with.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync: dict[FunctionType, Callable[..., Any]] = {}
+        self._is_async: dict[FunctionType, bool] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if type(func) is not FunctionType:
+        function = func.__func__ if type(func) is MethodType else func
+        if type(function) is not FunctionType:
             return super().ensure_sync(func)
-        sync = self._sync.get(func)
-        if sync is None:
-            sync = self._sync[func] = super().ensure_sync(func)
-        return sync
+        is_async = self._is_async.get(function)
+        if is_async is None:
+            is_async = self._is_async[function] = iscoroutinefunction(function)
+        return self.async_to_sync(func) if is_async else func
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:

@@ -1,4 +1,5 @@
-"""``create_app``'s app class: Flask's answers, with its per-call coroutine check done once."""
+"""``create_app``'s app class: Flask's answers, with its per-call coroutine check done once
+per function."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def test_a_plain_view_is_checked_once(app: Flask) -> None:
 
     assert app.ensure_sync(view) is view
     assert app.ensure_sync(view) is view
-    assert app._sync == {**app._sync, view: view}
+    assert app._is_async[view] is False
 
 
 def test_an_async_view_gets_flasks_own_answer(app: Flask) -> None:
@@ -42,7 +43,24 @@ def test_class_based_views_do_not_grow_the_memory(app: Flask) -> None:
             return app.full_dispatch_request().get_data(as_text=True)
 
     call()
-    before = len(app._sync)
+    before = len(app._is_async)
     for _ in range(50):
         assert call() == "hello"
-    assert len(app._sync) == before  # one bound method per request: never remembered
+    # a new bound method each request, remembered once by the function it binds
+    assert len(app._is_async) == before
+    assert app._is_async[Hello.dispatch_request] is False
+
+
+def test_a_bound_async_method_gets_flasks_own_answer(app: Flask) -> None:
+    class Hooks:
+        async def hook(self) -> None:
+            return None
+
+    method = Hooks().hook
+    try:
+        expected = Flask.ensure_sync(app, method)
+    except RuntimeError as exc:
+        with pytest.raises(RuntimeError, match=str(exc)[:30]):
+            app.ensure_sync(method)
+    else:
+        assert callable(expected) and app.ensure_sync(method) is not method
