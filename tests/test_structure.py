@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import flask_login
 import pytest
 
 from tests.helpers import basic_auth
@@ -161,8 +162,9 @@ def test_the_offline_verifier_loads_without_the_server_stack():
 
 
 def _console_code_run_by(app, request) -> set[str]:
-    """The console functions that run while the app serves ``request(client)``."""
-    console = str(APP / "console")
+    """The console functions, and Flask-Login's (the console's sign-in), that run while
+    the app serves ``request(client)``."""
+    console = (str(APP / "console"), str(Path(flask_login.__file__).parent))
     seen: set[str] = set()
 
     def profile(frame, event, _arg):

@@ -30,3 +30,8 @@ def init_console(app: Flask) -> None:
     # the sign-in page says what it is: a first visit is not greeted with a demand
     login_manager.login_message = None
     app.register_blueprint(bp)
+    # Flask-Login's remember-cookie hook reads the session after every request; only
+    # the console signs people in and out, so only the console's responses run it
+    remember_hook = login_manager._update_remember_cookie
+    app.after_request_funcs[None].remove(remember_hook)
+    app.after_request_funcs.setdefault(bp.name, []).append(remember_hook)
