@@ -28,6 +28,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
+from app import process
+
 __all__ = ["CONTENT_TYPE"]
 
 #: where prometheus-client's multiprocess mode keeps each worker's files
@@ -127,10 +129,11 @@ def _metrics() -> _Metrics:
     if _built is None:
         with _building:
             if _built is None:
-                if shared_directory() and not getattr(values.ValueClass, "_multiprocess", False):
-                    # prometheus-client picks its value class when first imported; this
-                    # process imported it before the launcher named the directory (a fork)
-                    values.ValueClass = values.MultiProcessValue()
+                if shared_directory():
+                    # prometheus-client picks its value class when first imported, which
+                    # may be before the launcher named the directory (a fork); and it asks
+                    # os.getpid on every count, where ``process.pid`` has the same answer
+                    values.ValueClass = values.MultiProcessValue(process.pid)
                 _built = _Metrics()
     return _built
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
 
+from app import process
 from app.extensions import db
 from app.models import ClientChange
 from app.models.types import utcnow
@@ -63,8 +64,8 @@ class SharedCounter:
         return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def _mapped(self) -> mmap.mmap:
-        if self._pid != os.getpid():  # map again in each worker process
-            self._map, self._pid = None, os.getpid()
+        if self._pid != process.pid():  # map again in each worker process
+            self._map, self._pid = None, process.pid()
         if self._map is None:
             fd = self._open()
             try:
@@ -129,8 +130,8 @@ class ChangeFeed:
 
     def sync(self) -> None:
         """Apply every change committed before now, if anything says there may be one."""
-        if self._listener_pid != os.getpid() and self.start_listener is not None:
-            self._listener_pid = os.getpid()
+        if self._listener_pid != process.pid() and self.start_listener is not None:
+            self._listener_pid = process.pid()
             self.start_listener(self)
         now = time.monotonic()
         counter = self.counter.read()

@@ -17,13 +17,13 @@ the failure path pays one write; nothing here runs on a success.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Protocol
 
+from app import process
 from app.instance import private_dir, private_sqlite
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class FileCounters:
 
     def _connection(self) -> sqlite3.Connection:
         """This process's connection (a forked worker opens its own)."""
-        if self._conn is None or self._pid != os.getpid():
+        if self._conn is None or self._pid != process.pid():
             private_dir(self.path.parent)
             private_sqlite(self.path)
             conn = sqlite3.connect(
@@ -97,7 +97,7 @@ class FileCounters:
             conn.execute("PRAGMA synchronous=OFF")  # counts may be lost in a crash, never wrong
             for statement in self.SCHEMA:
                 conn.execute(statement)
-            self._conn, self._pid = conn, os.getpid()
+            self._conn, self._pid = conn, process.pid()
         return self._conn
 
     def add(self, name: str, key: str, window: int, length: int) -> tuple[int, int]:
