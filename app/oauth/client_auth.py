@@ -28,7 +28,7 @@ from app.oauth import failures, private_key_jwt
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
 from app.security.networks import allows
 from app.services import access_tokens, network_refusals
-from app.services.client_cache import ClientSnapshot
+from app.services.client_cache import ClientCache, ClientSnapshot
 from app.services.runtime import runtime, settings
 
 BASIC, POST, BEARER = "client_secret_basic", "client_secret_post", "bearer"
@@ -132,25 +132,26 @@ def _assertion_credentials(header: str | None, form, methods: list[str]) -> tupl
 def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
     address = client_address(request._request)
+    state = runtime()
     try:
         method, client_id, secret = _credentials(request, methods)
         if method == PRIVATE_KEY_JWT:
             caller = _verify_assertion(request, client_id)
         else:
-            caller = _verify(method, client_id, secret)
+            caller = _verify(state.clients, method, client_id, secret)
         networks = caller.snapshot.networks
         if networks and not allows(networks, address):  # after the credentials are verified
             raise OutsideNetworks(caller.client_id, method)
     except InvalidClient as error:
         failures.report(error, address)
         # counted only here, on the failure path: a success never pays for the limit
-        if retry_after := runtime().client_failures.fail(address):
+        if retry_after := state.client_failures.fail(address):
             raise TooManyFailures(retry_after) from None
         if isinstance(error, OutsideNetworks):  # audited (and mailed) unless answered 429
             network_refusals.record(error.client_id, address)
         raise
     request.auth_method = method
-    runtime().usage.touch(caller.client_id, address, previous_secret=caller.previous_secret)
+    state.usage.touch(caller.client_id, address, previous_secret=caller.previous_secret)
     return caller
 
 
@@ -165,8 +166,7 @@ class OutsideNetworks(InvalidClient):
             super().__init__(FAILED, scheme, reason=NETWORK, client_id=client_id)
 
 
-def _verify(method: str, client_id: str, secret: str) -> OAuthClient:
-    state = runtime().clients
+def _verify(state: ClientCache, method: str, client_id: str, secret: str) -> OAuthClient:
     if method == BEARER:
         claims = access_tokens.verify(secret)
         snapshot = state.get(claims["client_id"]) if claims else None

@@ -23,7 +23,7 @@ from app.models.types import utcnow
 from app.security import jwts
 from app.services import revocation_feed
 from app.services.client_cache import ClientSnapshot
-from app.services.runtime import runtime, settings
+from app.services.runtime import Runtime, runtime, settings
 from app.services.transaction import token_denied, transaction
 
 
@@ -101,11 +101,12 @@ def issue(
 
 def verify(token: str) -> dict[str, Any] | None:
     """The claims of a currently valid token from this server, or None."""
-    claims = _signed_claims(token)
-    return claims if claims is not None and _still_valid(claims) else None
+    state = runtime()
+    claims = _signed_claims(state, token)
+    return claims if claims is not None and _still_valid(state, claims) else None
 
 
-def _signed_claims(token: str) -> dict[str, Any] | None:
+def _signed_claims(state: Runtime, token: str) -> dict[str, Any] | None:
     """Signature, header and claims check, remembered per exact token string.
 
     A resource service introspects the same token on every call it serves; the
@@ -114,7 +115,6 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
     ``nbf``..``exp``. What can change (the client, the denylist) is checked on
     every call by ``_still_valid``.
     """
-    state = runtime()
     state.keys.refresh()
     # Read the generation before verifying: if the keys are reloaded while this request
     # verifies, the result is stored under the older generation and is not reused after.
@@ -138,8 +138,7 @@ def _signed_claims(token: str) -> dict[str, Any] | None:
     return claims
 
 
-def _still_valid(claims: dict[str, Any]) -> bool:
-    state = runtime()
+def _still_valid(state: Runtime, claims: dict[str, Any]) -> bool:
     client = state.clients.get(claims["client_id"])
     if client is None or not client.is_active(utcnow()):
         return False
