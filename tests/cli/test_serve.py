@@ -50,6 +50,7 @@ def test_the_settings_are_read_once_then_leave_the_process_environment(monkeypat
 
     for name in [name for name in os.environ if name.startswith("GATEHOUSE_")]:
         monkeypatch.setenv(name, os.environ[name])  # put back afterwards
+    monkeypatch.delenv("GATEHOUSE_ISSUER", raising=False)  # the environment would win over .env
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("GATEHOUSE_ISSUER=https://from-dotenv.example\n")
     monkeypatch.setenv("GATEHOUSE_SECRET_KEY", "session-key-not-for-requests")
