@@ -90,7 +90,7 @@ def _configuration() -> dict[str, str]:
     "--threads",
     default=None,
     type=click.IntRange(1, 256),
-    help="Threads per worker (default: Granian 32 blocking threads, gunicorn 1).",
+    help="Threads per worker (default: Granian 16 blocking threads, gunicorn 1).",
 )
 @click.option("--access-log", is_flag=True, help="Also log one JSON line per request.")
 @with_appcontext
