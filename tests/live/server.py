@@ -1,9 +1,9 @@
-"""Run ``gatehouse serve`` (gunicorn) and the ``gatehouse`` CLI as real processes.
+"""Run ``gatehouse serve`` (Granian by default) and the ``gatehouse`` CLI as real processes.
 
 Shared by ``tests/live`` and ``tests/test_resource.py``. Every process started
-here is stopped here: ``running_servers`` terminates each server (gunicorn
-stops its workers, then itself; the whole process group is killed if it
-hangs) however the block exits, and CLI runs are killed at their timeout.
+here is stopped here: ``running_servers`` terminates each server (it stops
+its workers, then itself; the whole process group is killed if it hangs)
+however the block exits, and CLI runs are killed at their timeout.
 """
 
 from __future__ import annotations
