@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -130,7 +131,7 @@ def verify(
     return claims
 
 
-def _peek_header(token: str) -> dict[str, Any]:
+def _peek_header(token: str) -> Mapping[str, Any]:
     """The unverified JOSE header, only to pick the key; ``jwt.decode`` checks it all again.
 
     Parsed here rather than with ``jwt.get_unverified_header`` because PyJWT's
@@ -139,13 +140,20 @@ def _peek_header(token: str) -> dict[str, Any]:
     segment = token.split(".", 1)[0] if isinstance(token, str) else ""
     if not segment or len(segment) > 1024 or token.count(".") != 2:
         raise InvalidToken("malformed token")
+    return _parse_header(segment)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_header(segment: str) -> Mapping[str, Any]:
+    """A header segment, decoded (read-only). Every token of one key has the same header,
+    so a verifier decodes it once per key, not once per token."""
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, TypeError):
         raise InvalidToken("malformed token header") from None
     if not isinstance(header, dict):
         raise InvalidToken("malformed token header")
-    return header
+    return MappingProxyType(header)
 
 
 def public_key_from_jwk(jwk: dict[str, Any]) -> Any:

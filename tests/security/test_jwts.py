@@ -80,3 +80,24 @@ def test_numeric_dates_are_integers_or_the_token_is_refused(claim, value):
     token = jwts.sign(claims, key)
     with pytest.raises(jwts.InvalidToken):
         jwts.verify(token, {key.kid: key}.get, issuer=ISSUER, audiences=[ISSUER])
+
+
+def test_a_header_gets_the_same_answer_every_time():
+    """Decoded headers are remembered per segment (one per key): a refused header is
+    refused again, and a remembered one cannot be changed by whoever reads it."""
+    key = KeyPair("kid-es", "ES256", generate_private_key("ES256"))
+    token = jwts.sign(_claims(), key)
+    rest = token[token.index(".") :]
+    unsigned = jwt.utils.base64url_encode(b'{"alg":"none","typ":"at+jwt"}').decode() + rest
+    broken = "e30x" + rest  # not JSON once decoded
+
+    def verify(candidate: str) -> dict:
+        return jwts.verify(candidate, {key.kid: key}.get, issuer=ISSUER, audiences=[ISSUER])
+
+    for _ in range(2):
+        for refused in (unsigned, broken):
+            with pytest.raises(jwts.InvalidToken):
+                verify(refused)
+        assert verify(token)["jti"] == "jti-1"
+    with pytest.raises(TypeError):
+        jwts._peek_header(token)["alg"] = "none"  # type: ignore[index]
