@@ -166,16 +166,16 @@ class OutsideNetworks(InvalidClient):
             super().__init__(FAILED, scheme, reason=NETWORK, client_id=client_id)
 
 
-def _verify(state: ClientCache, method: str, client_id: str, secret: str) -> OAuthClient:
+def _verify(clients: ClientCache, method: str, client_id: str, secret: str) -> OAuthClient:
     if method == BEARER:
         claims = access_tokens.verify(secret)
-        snapshot = state.get(claims["client_id"]) if claims else None
+        snapshot = clients.get(claims["client_id"]) if claims else None
         if snapshot is None:
             raise InvalidClient(BEARER_FAILED, "Bearer", reason="bearer_token")
         return OAuthClient(snapshot, tuple(claims["scope"].split()))
-    match = state.authenticate(client_id, secret)
+    match = clients.authenticate(client_id, secret)
     if match is None:
-        reason = state.failure_reason(client_id, secret)
+        reason = clients.failure_reason(client_id, secret)
         scheme = "Basic" if method == BASIC else None
         raise InvalidClient(FAILED, scheme, reason=reason, client_id=client_id)
     snapshot, previous_secret = match
