@@ -3,7 +3,8 @@
 - ``gunicorn``: sync workers, one thread, gunicorn's pure-Python HTTP parser;
 - ``gunicorn-fast``: the same with its C parser (``--http-parser fast``, from
   the ``gunicorn_h1c`` package);
-- ``granian``: Granian's WSGI interface (a Rust HTTP server).
+- ``granian``: Granian (a Rust HTTP server) on its RSGI interface, with the app
+  behind ``app.cli.granian_rsgi``'s bridge, as ``gatehouse serve`` runs it.
 
 Every kind runs bare Flask (``bench.baseline:app``) and Gatehouse
 (``app:create_app``) with the same settings, so the two differ only in the
@@ -32,11 +33,16 @@ GUNICORN = [
     "--graceful-timeout", str(gunicorn_server.GRACEFUL_TIMEOUT), "--error-logfile", "-",
 ]  # fmt: skip
 GRANIAN = [
-    "--interface", "wsgi", "--runtime-threads", "1",
-    "--blocking-threads", str(granian_server.BLOCKING_THREADS), "--respawn-failed-workers",
+    "--interface", "rsgi", "--loop", "uvloop", "--runtime-threads", "1", "--respawn-failed-workers",
     "--workers-kill-timeout", str(granian_server.KILL_TIMEOUT),
     "--http1-header-read-timeout", str(granian_server.HEADER_READ_TIMEOUT_MS),
 ]  # fmt: skip
+
+#: each app behind the RSGI bridge, as a Granian ``--factory`` target
+GRANIAN_TARGETS = {
+    BASELINE: "bench.baseline:rsgi_app",
+    GATEHOUSE: "app.cli.granian_server:create_rsgi_app",
+}
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,10 @@ class Kind:
     def command(self, app: str, port: int, workers: int) -> list[str]:
         """Serve APP (``BASELINE`` or ``GATEHOUSE``) on 127.0.0.1:PORT with WORKERS workers."""
         if self.server == "granian":
-            factory = ["--factory"] if app == GATEHOUSE else []
+            target = GRANIAN_TARGETS[app]
             return [
-                sys.executable, "-m", "granian", *GRANIAN, *factory, "--host", HOST,
-                "--port", str(port), "--workers", str(workers), app,
+                sys.executable, "-m", "granian", *GRANIAN, "--factory", "--host", HOST,
+                "--port", str(port), "--workers", str(workers), target,
             ]  # fmt: skip
         target = "app:create_app()" if app == GATEHOUSE else app
         parser = ["--http-parser", self.parser] if self.parser else []

@@ -8,9 +8,10 @@ environment into every request's WSGI environ, and they hold the database URL
 and the session key), and builds each worker's app with ``worker_app``.
 
 Granian was chosen by measurement (README, "Benchmarks"): it costs less CPU per
-request than gunicorn's sync workers, keeps connections alive, and with a pool
-of blocking threads per worker, clients that send their body slowly hold a
-thread each, never the worker.
+request than gunicorn's sync workers and keeps connections alive. It serves the
+app through its RSGI interface (``app.cli.granian_rsgi``): its event loop reads
+each body, so clients that send their body slowly hold no thread, and are
+answered 408 after 10 s.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _configuration() -> dict[str, str]:
     "--threads",
     default=None,
     type=click.IntRange(1, 256),
-    help="Threads per worker (default: Granian 16 blocking threads, gunicorn 1).",
+    help="Threads per worker: Granian's for requests other than /token and /introspect "
+    "(default 4), gunicorn's for every request (default 1).",
 )
 @click.option("--access-log", is_flag=True, help="Also log one JSON line per request.")
 @with_appcontext
