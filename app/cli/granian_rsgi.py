@@ -102,6 +102,11 @@ class RSGIBridge:
         self.max_body = max_body
         self.threads = threads
         self.body_timeout = body_timeout
+        #: how often late bodies are looked for
+        self.tick = min(1.0, body_timeout / 4)
+        #: body reads in progress (task → loop time it began), and those past the deadline
+        self.reading: dict[asyncio.Task, float] = {}
+        self.expired: set[asyncio.Task] = set()
         self.pool: ThreadPoolExecutor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.base = {
@@ -118,6 +123,7 @@ class RSGIBridge:
         """Granian calls this once per worker, before the first request."""
         self.loop = loop
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="gatehouse-app")
+        loop.call_soon(self._sweep)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Granian calls this once per worker, after the last request."""
@@ -137,7 +143,7 @@ class RSGIBridge:
         protocol.response_bytes(status, response_headers, data)
 
     async def _input(self, environ: dict[str, Any], protocol) -> io.RawIOBase:
-        """The body as ``wsgi.input``, read within ``body_timeout`` seconds.
+        """The body as ``wsgi.input``, if it arrives within ``body_timeout`` seconds.
 
         At most ``max_body + 1`` bytes are read: the app's own limit answers 413. A
         declared length over the limit is not read at all (the app refuses it from
@@ -149,18 +155,41 @@ class RSGIBridge:
             return io.BytesIO()
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             return io.BytesIO()
+        task = asyncio.current_task()
+        assert self.loop is not None and task is not None
+        self.reading[task] = self.loop.time()
         try:
-            async with asyncio.timeout(self.body_timeout):
-                if length is not None:
-                    return io.BytesIO(await protocol())
-                data = bytearray()
-                async for chunk in protocol:
-                    data += chunk
-                    if len(data) > self.max_body:
-                        break
-                return io.BytesIO(bytes(data))
-        except TimeoutError:
+            if length is not None:
+                return io.BytesIO(await protocol())
+            data = bytearray()
+            async for chunk in protocol:
+                data += chunk
+                if len(data) > self.max_body:
+                    break
+            return io.BytesIO(bytes(data))
+        except asyncio.CancelledError:
+            if task not in self.expired:
+                raise  # not ours: the client went away, or the worker stops
+            self.expired.discard(task)
+            task.uncancel()
             return TimedOutBody(self.body_timeout)
+        finally:
+            del self.reading[task]
+
+    def _sweep(self) -> None:
+        """Cancel the body reads older than ``body_timeout``; again in ``tick`` seconds.
+
+        One timer per worker instead of one per request: ``asyncio.timeout`` around each
+        read cost /introspect 7% of its rate (3 interleaved rounds, 2 workers). A late
+        body is cut between ``body_timeout`` and ``body_timeout + tick`` seconds.
+        """
+        assert self.loop is not None
+        started_before = self.loop.time() - self.body_timeout
+        for task, started in list(self.reading.items()):
+            if started <= started_before and task not in self.expired:
+                self.expired.add(task)
+                task.cancel()
+        self.loop.call_later(self.tick, self._sweep)
 
     def environ(self, scope) -> dict[str, Any]:
         """The PEP 3333 environ of one request, but ``wsgi.input``."""
