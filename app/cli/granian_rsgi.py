@@ -179,9 +179,9 @@ class RSGIBridge:
     def _sweep(self) -> None:
         """Cancel the body reads older than ``body_timeout``; again in ``tick`` seconds.
 
-        One timer per worker instead of one per request: ``asyncio.timeout`` around each
-        read cost /introspect 7% of its rate (3 interleaved rounds, 2 workers). A late
-        body is cut between ``body_timeout`` and ``body_timeout + tick`` seconds.
+        One timer per worker instead of one per request: ``asyncio.timeout`` around a
+        read costs 6.0 µs on uvloop, this bookkeeping 1.1 µs (best of 5 x 50,000). A
+        late body is cut between ``body_timeout`` and ``body_timeout + tick`` seconds.
         """
         assert self.loop is not None
         started_before = self.loop.time() - self.body_timeout
