@@ -46,3 +46,16 @@ def jwt_header(token: str) -> dict[str, Any]:
     """The (unverified) JOSE header of a compact JWT."""
     segment = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def response_complete(answer: bytes) -> bool:
+    """A whole HTTP/1.1 response is in ANSWER: its head, and as many body bytes as it
+    declares (a kept-alive connection stays open after it)."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return False

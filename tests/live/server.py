@@ -135,7 +135,7 @@ def _launch(
     return LiveServer(f"http://127.0.0.1:{port}", port, env, log_path.parent, log_path, process)
 
 
-def _stop(servers: Sequence[LiveServer]) -> None:
+def stop(servers: Sequence[LiveServer]) -> None:
     """SIGTERM every server at once, then wait for each (SIGKILL its group if it hangs)."""
     for server in servers:
         if server.process.poll() is None:
@@ -168,7 +168,7 @@ def running_servers(
     with ExitStack() as stack:
         runtime_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gh-run-")))
         servers: list[LiveServer] = []
-        stack.callback(_stop, servers)  # runs before the folder above is removed
+        stack.callback(stop, servers)  # runs before the folder above is removed
         for index, (env, port, log_path) in enumerate(specs):
             runtime_dir = runtime_root / str(index)
             runtime_dir.mkdir()

@@ -9,6 +9,7 @@ from contextlib import suppress
 import pytest
 
 from tests.conftest import Credentials, Factory
+from tests.live.calls import response_complete
 from tests.live.server import LiveServer
 
 LIMIT = 64 * 1024
@@ -37,25 +38,12 @@ def _chunked_post(url: str, path: str, headers: dict[str, str], body: bytes) -> 
         answer = b""
         # unread body left behind may reset the connection: what came before is kept
         with suppress(ConnectionResetError):
-            while not _complete(answer) and (chunk := sock.recv(65536)):
+            while not response_complete(answer) and (chunk := sock.recv(65536)):
                 answer += chunk
         sender.join(TIMEOUT)
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line, "no answer"
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2].decode(errors="replace")
-
-
-def _complete(answer: bytes) -> bool:
-    """A whole response is in: its head, and as many body bytes as it declares (the
-    connection may stay open for the next request)."""
-    head, found, body = answer.partition(b"\r\n\r\n")
-    if not found:
-        return False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(body) >= int(value)
-    return False
 
 
 def _form(creds: Credentials, size: int) -> bytes:

@@ -7,6 +7,7 @@ same bridge serves Gatehouse itself in every other live test.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import requests
 
 from tests.helpers import clean_environment
 from tests.live import rsgi_echo
-from tests.live.server import _kill_group, free_port
+from tests.live.calls import response_complete
+from tests.live.server import LiveServer, free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,41 +36,28 @@ def echo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "tests.live.rsgi_echo:create",
     ]  # fmt: skip
+    env = clean_environment()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=clean_environment(), stdout=out, stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    server = LiveServer(f"http://127.0.0.1:{port}", port, env, ROOT, log, process)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"granian did not start:\n{log.read_text()}") from None
-                time.sleep(0.05)
-        yield url
+        server.wait_ready()  # the echo app answers /readyz like any path
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
+        stop([server])
 
 
 def _raw(url: str, request: bytes, wait: float = 5.0) -> bytes:
-    """Send REQUEST as is on a new connection; everything answered until it closes."""
+    """Send REQUEST as is on a new connection; the one response it gets."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=wait) as sock:
         sock.sendall(request)
         answer = b""
-        while chunk := sock.recv(65536):
+        while not response_complete(answer) and (chunk := sock.recv(65536)):
             answer += chunk
-            if b"\r\n\r\n" in answer and answer.endswith(b"}\n"):
-                break
         return answer
 
 
@@ -105,7 +94,7 @@ def test_repeated_headers_are_joined_and_underscored_names_dropped(echo_url: str
         b"GET /h HTTP/1.1\r\nHost: x\r\nX-Repeated: one\r\nX-Repeated: two\r\n"
         b"X_Forwarded_For: 203.0.113.9\r\nConnection: close\r\n\r\n",
     )
-    env = requests.models.complexjson.loads(answer.split(b"\r\n\r\n", 1)[1])["environ"]
+    env = json.loads(answer.split(b"\r\n\r\n", 1)[1])["environ"]
     assert env["HTTP_X_REPEATED"] == "one,two"
     # a client must not pose as a proxy's X-Forwarded-For with an underscore
     assert "HTTP_X_FORWARDED_FOR" not in env
