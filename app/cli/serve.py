@@ -3,9 +3,10 @@
 Whatever the server, the launcher does the same: it checks that a signing key
 exists and the port is free, gives the instance an empty metrics directory
 (``metrics.prepare_for_server``), reads the configuration once, takes the
-``GATEHOUSE_*`` variables out of the process environment (Granian copies the
-environment into every request's WSGI environ, and they hold the database URL
-and the session key), and builds each worker's app with ``worker_app``.
+``GATEHOUSE_*`` variables out of the process environment (they hold the database
+URL and the session key; Granian's WSGI interface copies the environment into
+every request's environ, and a process the server starts would inherit it),
+and builds each worker's app with ``worker_app``.
 
 Granian was chosen by measurement (README, "Benchmarks"): it costs less CPU per
 request than gunicorn's sync workers and keeps connections alive. It serves the
