@@ -84,6 +84,8 @@ def bridge(app: Flask, threads: int = APP_THREADS, inline: frozenset[str] = INLI
 
 def create_rsgi_app() -> RSGIBridge:
     """Granian's ``--factory`` target for the benchmark's direct launch (``bench/kinds.py``)."""
-    from app import create_app
+    from app import create_app, process
 
-    return bridge(create_app())
+    served = bridge(create_app())
+    process.settle_heap()  # as ``gatehouse serve`` does for each worker
+    return served

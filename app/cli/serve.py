@@ -26,7 +26,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from app import create_app, instrumentation, metrics
+from app import create_app, instrumentation, metrics, process
 from app.cli import granian_server, gunicorn_server
 from app.cli.output import domain_errors
 from app.config import read_environment
@@ -41,7 +41,8 @@ SERVERS = {"granian": granian_server.run, "gunicorn": gunicorn_server.run}
 def worker_app(variables: Mapping[str, str], access_log: bool) -> Flask:
     """The app of one worker process, from the configuration the launcher read: it
     listens for client changes (``change_listener``), writes access lines when asked,
-    and one worker of the instance records its counters for the dashboard."""
+    and one worker of the instance records its counters for the dashboard. Its heap is
+    settled last (``process.settle_heap``), so what the app built never stalls it."""
     configure_process_logging()
     app = create_app(variables)
     state = app.extensions[RUNTIME]
@@ -49,6 +50,7 @@ def worker_app(variables: Mapping[str, str], access_log: bool) -> Flask:
     metric_history.start_sampler(app)
     if access_log:
         instrumentation.log_access(app)
+    process.settle_heap()
     return app
 
 
