@@ -83,9 +83,12 @@ def bridge(app: Flask, threads: int = APP_THREADS, inline: frozenset[str] = INLI
 
 
 def create_rsgi_app() -> RSGIBridge:
-    """Granian's ``--factory`` target for the benchmark's direct launch (``bench/kinds.py``)."""
-    from app import create_app, process
+    """Granian's ``--factory`` target for the benchmark's direct launch (``bench/kinds.py``).
 
-    served = bridge(create_app())
-    process.settle_heap()  # as ``gatehouse serve`` does for each worker
-    return served
+    The app as ``create_app`` builds it, as gunicorn's direct launch there gets it
+    (``app:create_app()``), so ``--servers`` compares the servers alone: neither
+    settles the heap nor starts what ``serve``'s ``worker_app`` adds.
+    """
+    from app import create_app
+
+    return bridge(create_app())
