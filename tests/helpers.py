@@ -1,10 +1,12 @@
 """What many test packages share: the people of the ``people`` fixture, request headers,
-and an environment for subprocesses that holds none of the developer's settings."""
+an environment for subprocesses that holds none of the developer's settings, and a
+forked child's answer."""
 
 from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@example.com"
@@ -31,3 +33,21 @@ def clean_environment(**settings: object) -> dict[str, str]:
     env["GATEHOUSE_ARGON2_PROFILE"] = "cheapest"
     env.update({k: str(v) for k, v in settings.items()})
     return env
+
+
+def in_forked_child(work: Callable[[], str]) -> tuple[int, str]:
+    """Run ``work`` in a child forked from this process, as a server forks a worker;
+    the child's pid and what ``work`` returned. Whatever ``work`` changes in the
+    process (its heap, its threads) stays in the child."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.write(write, work().encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        said = answer.read()
+    os.waitpid(child, 0)
+    return child, said

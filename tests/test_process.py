@@ -7,6 +7,7 @@ import gc
 import os
 
 from app import process
+from tests.helpers import in_forked_child
 
 
 def test_pid_is_this_process():
@@ -14,17 +15,8 @@ def test_pid_is_this_process():
 
 
 def test_a_forked_child_sees_its_own_pid():
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            os.write(write, f"{process.pid()} {os.getpid()}".encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as answer:
-        reported, actual = answer.read().split()
-    os.waitpid(child, 0)
+    child, said = in_forked_child(lambda: f"{process.pid()} {os.getpid()}")
+    reported, actual = said.split()
     assert reported == actual == str(child)
     assert process.pid() == os.getpid() != child
 

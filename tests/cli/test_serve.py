@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.cli.helpers import failed
+from tests.helpers import in_forked_child
 
 
 @pytest.fixture
@@ -72,18 +73,12 @@ def test_a_worker_settles_its_heap_once_its_app_is_built(config):
     collections that stalled a worker for 100-144 ms (``app.process.settle_heap``)."""
     from app.cli.serve import worker_app
 
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            app = worker_app({name: str(value) for name, value in config.items()}, False)
-            built = any(found is app for found in gc.get_objects())
-            os.write(write, f"{gc.get_freeze_count()} {built}".encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as answer:
-        frozen, app_still_walked = answer.read().split()
-    os.waitpid(child, 0)
+    def build() -> str:
+        app = worker_app({name: str(value) for name, value in config.items()}, False)
+        still_walked = any(found is app for found in gc.get_objects())
+        return f"{gc.get_freeze_count()} {still_walked}"
+
+    _, said = in_forked_child(build)
+    frozen, app_still_walked = said.split()
     assert app_still_walked == "False"
     assert int(frozen) > 10_000
