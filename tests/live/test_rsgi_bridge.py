@@ -92,10 +92,12 @@ def test_repeated_headers_are_joined_and_underscored_names_dropped(echo_url: str
     answer = _raw(
         echo_url,
         b"GET /h HTTP/1.1\r\nHost: x\r\nX-Repeated: one\r\nX-Repeated: two\r\n"
+        b"Cookie: a=1\r\nCookie: b=2\r\n"
         b"X_Forwarded_For: 203.0.113.9\r\nConnection: close\r\n\r\n",
     )
     env = json.loads(answer.split(b"\r\n\r\n", 1)[1])["environ"]
     assert env["HTTP_X_REPEATED"] == "one,two"
+    assert env["HTTP_COOKIE"] == "a=1; b=2"  # RFC 9113 §8.2.3: cookies join with "; "
     # a client must not pose as a proxy's X-Forwarded-For with an underscore
     assert "HTTP_X_FORWARDED_FOR" not in env
 
@@ -124,6 +126,19 @@ def test_a_chunked_body_over_the_limit_is_read_no_further(echo_url: str):
     assert answer.startswith(b"HTTP/1.1 200 ")
     length = int(answer.rsplit(b'"length":', 1)[1].split(b"}")[0])
     assert rsgi_echo.MAX_BODY < length <= rsgi_echo.MAX_BODY + len(chunk)
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"5\r\nContent-Length: 6"])
+def test_a_malformed_content_length_is_refused_before_the_app(echo_url: str, length: bytes):
+    """RFC 9112 §6.3: an invalid or conflicting length is a 400; the body is never read
+    and the app never runs (it would answer JSON)."""
+    answer = _raw(
+        echo_url,
+        b"POST /t HTTP/1.1\r\nHost: x\r\nContent-Length: " + length
+        + b"\r\nConnection: close\r\n\r\nhello",
+    )  # fmt: skip
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b'"environ"' not in answer
 
 
 def test_a_declared_length_over_the_limit_is_refused_unread(echo_url: str):
