@@ -141,6 +141,14 @@ def _install_csrf(app: Flask) -> None:
             csrf.protect()
 
 
+def machine_headers(https: bool) -> dict[str, str]:
+    """The security headers of a machine path's JSON answer (HSTS when served over https)."""
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 def _install_headers(app: Flask, https: bool) -> None:
     """Security headers on every page; JSON on machine paths gets only the ones that apply.
 
@@ -158,11 +166,9 @@ def _install_headers(app: Flask, https: bool) -> None:
         "Referrer-Policy": "same-origin",
         "X-Content-Type-Options": "nosniff",
     }
-    machine = {"X-Content-Type-Options": "nosniff"}
+    machine = machine_headers(https)
     if https:
-        page["Strict-Transport-Security"] = machine["Strict-Transport-Security"] = (
-            "max-age=31536000"
-        )
+        page["Strict-Transport-Security"] = machine["Strict-Transport-Security"]
 
     @app.after_request
     def secure(response: Response) -> Response:

@@ -35,6 +35,8 @@ _INCOMING = "HTTP_X_REQUEST_ID"
 _SHAPE = re.compile(r"[A-Za-z0-9._:+/=@-]{1,128}")
 #: werkzeug keeps the request object here while the app answers (``populate_request``)
 _REQUEST = "werkzeug.request"
+#: the route of a request answered without Flask's routing (``app.oauth.token_fast_path``)
+ROUTE = "gatehouse.route"
 
 access_log = logging.getLogger("app.access")
 StartResponse = Callable[..., Any]
@@ -66,7 +68,7 @@ class Instrumented:
             headers.append((HEADER, request_id))
             request = environ.get(_REQUEST)
             rule = getattr(request, "url_rule", None)
-            answered.append((rule.rule if rule is not None else None, status))
+            answered.append((rule.rule if rule is not None else environ.get(ROUTE), status))
             return start_response(status, headers, exc_info)
 
         try:

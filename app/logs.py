@@ -15,6 +15,9 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,11 +29,25 @@ REQUEST_ID = "gatehouse.request_id"
 FIELDS = "fields"
 
 
+#: the id of a request served outside Flask's request context (``app.oauth.token_fast_path``)
+_served: ContextVar[str | None] = ContextVar("gatehouse_request_id", default=None)
+
+
 def current_request_id() -> str | None:
     """The id of the request being served, if any."""
     if has_request_context():
         return request.environ.get(REQUEST_ID)
-    return None
+    return _served.get()
+
+
+@contextmanager
+def serving(environ: dict[str, Any]) -> Iterator[None]:
+    """Within the block, log lines carry the request id of ``environ`` (no request context)."""
+    token = _served.set(environ.get(REQUEST_ID))
+    try:
+        yield
+    finally:
+        _served.reset(token)
 
 
 REDACTED = "REDACTED"

@@ -64,6 +64,15 @@ class CappedStream(LimitedStream):
         return size
 
 
+def parse_form(body: bytes) -> list[tuple[str, str]]:
+    """An ``application/x-www-form-urlencoded`` body's pairs, as werkzeug's
+    ``FormDataParser._parse_urlencoded`` reads them; a body that is not UTF-8 is empty."""
+    try:
+        return parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    except ValueError:
+        return []
+
+
 class GatehouseRequest(Request):
     parameter_storage_class = Parameters
 
@@ -84,13 +93,6 @@ class GatehouseRequest(Request):
             super()._load_form_data()
             return
         stream = self.stream
-        try:
-            # as werkzeug's ``FormDataParser._parse_urlencoded``; a body that is not
-            # UTF-8 parses, as there, to an empty form
-            items = parse_qsl(
-                stream.read().decode(), keep_blank_values=True, errors="werkzeug.url_quote"
-            )
-        except ValueError:
-            items = []
         storage = self.parameter_storage_class
-        self.__dict__.update(stream=stream, form=storage(items), files=storage())
+        form = storage(parse_form(stream.read()))
+        self.__dict__.update(stream=stream, form=form, files=storage())

@@ -16,13 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from flask import request as flask_request
 
-from app.http_policy import client_address
 from app.models.types import utcnow
 from app.oauth import failures, private_key_jwt
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
@@ -131,7 +130,7 @@ def _assertion_credentials(header: str | None, form, methods: list[str]) -> tupl
 
 def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
-    address = client_address(request._request)
+    address = request.address
     state = runtime()
     try:
         method, client_id, secret = _credentials(request, methods)
@@ -143,7 +142,7 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
         if networks and not allows(networks, address):  # after the credentials are verified
             raise OutsideNetworks(caller.client_id, method)
     except InvalidClient as error:
-        failures.report(error, address)
+        failures.report(error, address, urlsplit(request.uri).path)
         # counted only here, on the failure path: a success never pays for the limit
         if retry_after := state.client_failures.fail(address):
             raise TooManyFailures(retry_after) from None

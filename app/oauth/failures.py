@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
-
 from app import metrics
 from app.oauth.errors import InvalidClient
 from app.security.secrets import is_plausible_client_id
@@ -20,14 +18,14 @@ from app.security.secrets import is_plausible_client_id
 log = logging.getLogger("app.oauth")
 
 
-def report(error: InvalidClient, address: str) -> None:
+def report(error: InvalidClient, address: str, path: str) -> None:
     """Count the failure by reason and log it (the failure path only: never a success)."""
     metrics.client_auth_failed(error.reason)
     client_id = error.client_id
     fields = {
         "event": "client_auth_failed",
         "reason": error.reason,
-        "path": request.path,
+        "path": path,
         "address": address,
         "client_id": client_id if client_id and is_plausible_client_id(client_id) else None,
     }

@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 from flask import Flask, Request, Response
 from flask import request as flask_request
 
+from app.http_policy import client_address
 from app.oauth import client_auth
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from app.oauth.grants import ClientCredentialsGrant
@@ -59,9 +60,14 @@ class OAuthRequest(FlaskOAuth2Request):
         # Set after __init__: Authlib's ``headers or {}`` would count the headers (a
         # werkzeug ``EnvironHeaders`` walks the whole environ for ``len``).
         self.headers = request.headers
-        #: the werkzeug request itself (Authlib's name): ``client_address(request._request)``
+        #: the werkzeug request itself (Authlib's name), read by ``address``
         self._request = request
         self.payload = FormPayload(request)
+
+    @property
+    def address(self) -> str:
+        """The caller's address (``app.http_policy.client_address``)."""
+        return client_address(self._request)
 
 
 class AuthorizationServer(FlaskAuthorizationServer):

@@ -1,0 +1,190 @@
+"""The /token fast path: plain requests answered as the full app answers them, the rest passed on.
+
+Each answer of the fast path is compared with the full app's answer to the same
+request (``TokenFastPath.next``, the Flask app behind it); every request that is not
+of the plain shape must reach the full app with its body as it was sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.test import EnvironBuilder
+
+from app.instrumentation import ROUTE
+from app.oauth.token_fast_path import TokenFastPath
+from tests.conftest import Credentials
+from tests.helpers import basic_auth, basic_header
+from tests.oauth.helpers import CC, FORM, unverified
+
+
+def fast_path(app: Flask) -> TokenFastPath:
+    """The fast path among the app's WSGI layers (proxies and instrumentation wrap it)."""
+    layer: Any = app.wsgi_app
+    while not isinstance(layer, TokenFastPath):
+        layer = layer.app
+    return layer
+
+
+def environ(
+    body: str | bytes = "grant_type=client_credentials",
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    options.setdefault("method", "POST")
+    options.setdefault("content_type", FORM)
+    return EnvironBuilder(path="/token", data=body, headers=headers, **options).get_environ()
+
+
+def call(wsgi_app: Any, env: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    """One WSGI call on ``env`` itself (werkzeug's ``run_wsgi_app`` would copy it)."""
+    answer: list[Any] = []
+    body = wsgi_app(env, lambda status, headers, exc_info=None: answer.extend((status, headers)))
+    try:
+        return answer[0], dict(answer[1]), b"".join(body)
+    finally:
+        getattr(body, "close", lambda: None)()
+
+
+def both(app: Flask, body: str, headers: dict[str, str]):
+    """(fast answer, full app's answer) to the same request; the fast one must be its own."""
+    fast = fast_path(app)
+    env = environ(body, headers)
+    answered = call(fast, env)
+    assert env.get(ROUTE) == "/token", "the fast path passed a plain request on"
+    return answered, call(fast.next, environ(body, headers))
+
+
+def test_a_token_is_answered_with_the_full_app_s_status_headers_and_fields(app, factory):
+    creds = factory.client(scopes=["jobs", "candidates"])
+    for body in ("grant_type=client_credentials", "grant_type=client_credentials&scope=jobs"):
+        (status, headers, data), (full_status, full_headers, full_data) = both(
+            app, body, creds.basic
+        )
+        assert status == full_status == "200 OK"
+        assert headers.keys() == full_headers.keys()
+        assert {k: v for k, v in headers.items() if k != "Content-Length"} == {
+            k: v for k, v in full_headers.items() if k != "Content-Length"
+        }
+        token, full_token = json.loads(data), json.loads(full_data)
+        assert int(headers["Content-Length"]) == len(data)
+        assert token.keys() == full_token.keys()
+        assert (token["token_type"], token["scope"]) == (
+            full_token["token_type"],
+            full_token["scope"],
+        )
+        assert abs(token["expires_in"] - full_token["expires_in"]) <= 1
+        header, claims = unverified(token["access_token"])
+        _, full_claims = unverified(full_token["access_token"])
+        assert header["typ"] == "at+jwt"
+        assert claims.keys() == full_claims.keys()
+        assert claims["client_id"] == creds.client_id
+
+
+REFUSALS = {
+    "wrong secret": lambda creds, other: (CC, basic_auth(creds.client_id, other.secret)),
+    "unknown client": lambda creds, other: (CC, basic_auth("A" * 24, creds.secret)),
+    "malformed Basic": lambda creds, other: (CC, basic_header(b"no colon here")),
+    "not base64": lambda creds, other: (CC, {"Authorization": "Basic %%%"}),
+    "bearer at /token": lambda creds, other: (CC, {"Authorization": "Bearer abc"}),
+    "no credentials": lambda creds, other: (CC, {}),
+    "scope not held": lambda creds, other: ({**CC, "scope": "payroll"}, creds.basic),
+    "unknown resource": lambda creds, other: ({**CC, "resource": "https://x.test"}, creds.basic),
+    "header and form": lambda creds, other: ({**CC, "client_id": creds.client_id}, creds.basic),
+    "form secret wrong": lambda creds, other: (
+        {**CC, "client_id": creds.client_id, "client_secret": other.secret},
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_refusal_is_the_full_app_s_refusal(app, factory, case):
+    creds, other = factory.client(), factory.client()
+    form, headers = REFUSALS[case](creds, other)
+    body = "&".join(f"{k}={v}" for k, v in form.items())
+    (status, headers_, data), (full_status, full_headers, full_data) = both(app, body, headers)
+    assert status == full_status and status[:3] in ("400", "401")
+    assert headers_ == full_headers
+    assert json.loads(data) == json.loads(full_data)
+
+
+PASSED_ON = {
+    "query string": dict(query_string="scope=jobs"),
+    "GET": dict(method="GET"),
+    "another path": dict(path="/token/"),
+    "content type with parameters": dict(content_type=FORM + "; charset=utf-8"),
+    "JSON": dict(content_type="application/json", body='{"grant_type": "client_credentials"}'),
+    "grant type repeated": dict(body="grant_type=client_credentials&grant_type=client_credentials"),
+    "resource repeated": dict(body="grant_type=client_credentials&resource=a&resource=b"),
+    "another grant": dict(body="grant_type=password"),
+    "no grant type": dict(body="scope=jobs"),
+    "client assertion": dict(body="grant_type=client_credentials&client_assertion=x"),
+    "assertion type": dict(body="grant_type=client_credentials&client_assertion_type=x"),
+    "not UTF-8": dict(body=b"grant_type=client_credentials&scope=\xff"),
+}
+
+
+@pytest.mark.parametrize("case", PASSED_ON)
+def test_other_requests_reach_the_full_app_with_their_body(app, case):
+    options = dict(PASSED_ON[case])
+    body = options.pop("body", "grant_type=client_credentials")
+    path = options.pop("path", "/token")
+    env = EnvironBuilder(
+        path=path,
+        data=body,
+        method=options.pop("method", "POST"),
+        content_type=options.pop("content_type", FORM),
+        **options,
+    ).get_environ()
+    assert fast_path(app).plain_form(env) is None
+    sent = body.encode() if isinstance(body, str) else body
+    assert env["wsgi.input"].read() == sent
+
+
+def test_a_declined_body_is_read_again_by_the_full_app(http, factory):
+    creds = factory.client()
+    response = http.post(
+        "/token",
+        data="grant_type=client_credentials&grant_type=client_credentials",
+        headers={**creds.basic, "Content-Type": FORM},
+    )
+    assert response.status_code == 400
+    assert "grant_type is repeated" in response.json["error_description"]
+
+
+def test_an_oversized_or_chunked_body_is_never_read(app):
+    fast = fast_path(app)
+    oversized = environ("grant_type=client_credentials")
+    oversized["CONTENT_LENGTH"] = str(fast.max_body + 1)
+    chunked = environ("grant_type=client_credentials")
+    del chunked["CONTENT_LENGTH"]
+    chunked["HTTP_TRANSFER_ENCODING"] = "chunked"
+    for env in (oversized, chunked):
+        assert fast.plain_form(env) is None
+        assert env["wsgi.input"].read() == b"grant_type=client_credentials"
+
+
+def test_plain_http_is_passed_on_when_the_issuer_is_https(config, factory):
+    from app import create_app
+
+    https_app = create_app({**config, "GATEHOUSE_ISSUER": "https://auth.example.com"})
+    env = environ(headers=basic_auth("A" * 24, "x"))
+    assert fast_path(https_app).plain_form(env) is None
+    env["wsgi.url_scheme"] = "https"
+    assert fast_path(https_app).plain_form(env) is not None
+
+
+def test_an_unexpected_exception_leaves_the_answer_to_the_full_app(app, factory, monkeypatch):
+    creds: Credentials = factory.client()
+    fast = fast_path(app)
+
+    def broken(environ, form):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(fast, "answer", broken)
+    status, _, data = call(fast, environ(headers=creds.basic))
+    assert status == "200 OK" and json.loads(data)["token_type"] == "Bearer"
