@@ -18,9 +18,9 @@ from the database, counted or logged (so declining has no side effect):
 
 For those it answers whatever Authlib answers: the token, or an RFC 6749 §5.2 error
 (a wrong secret counts towards the address's failure limit exactly as through
-Flask, because it is the same ``client_auth.authenticate``). Every other request,
-and one that meets an unexpected exception, goes to the full app with its body
-intact: its answer, error handling and logging are the app's own. The security
+Flask, because it is the same ``client_auth.authenticate``). An unexpected exception
+(the database down) is answered by the app's own error handlers. Every other request
+goes on to the full app with its body intact. The security
 headers are those ``app.http_policy`` gives a machine path; the request id,
 latency metric and access log line are added outside, by ``app.instrumentation``.
 """
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,19 +37,20 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import ClosingIterator
 
 from app import logs
 from app.http_policy import machine_headers
 from app.instrumentation import ROUTE
 from app.oauth.server import EXTENSION as OAUTH
 from app.request import FORM, Parameters, parse_form
+from app.services import usage
 
 PATH = "/token"
 #: parameters that send the request to the full app: a client assertion is verified
 #: against the Flask request's path (``client_auth._verify_assertion``)
 _DECLINED = frozenset({"client_assertion", "client_assertion_type"})
 
-log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -97,18 +97,30 @@ class TokenFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         form = self.plain_form(environ)
-        if form is not None:
+        if form is None:
+            return self.next(environ, start_response)
+        try:
+            with self.flask.app_context(), logs.serving(environ), usage.deferring() as later:
+                status, body, headers = self.answer(environ, form)
+        except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
+            return self.app_error(error, environ, start_response)
+        environ[ROUTE] = PATH
+        # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
+        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+        # ``usage`` writes after the response is sent, as after a Flask response
+        return ClosingIterator([body], later) if later else [body]
+
+    def app_error(self, error: Exception, environ: dict[str, Any], start_response: StartResponse):
+        """The full app's answer to ``error``, as Flask's ``wsgi_app`` gives it: the error
+        handlers, then the ``after_request`` hooks (security headers). Not a second run of
+        the request: its first attempt may have changed state (a failed change-log check
+        is not retried at once), so a second could answer differently."""
+        with self.flask.request_context(environ):
             try:
-                with self.flask.app_context(), logs.serving(environ):
-                    status, body, headers = self.answer(environ, form)
-            except Exception:  # noqa: BLE001 - the full app answers it, and logs it its way
-                log.warning("/token fast path failed; the full app answers", exc_info=True)
-            else:
-                environ[ROUTE] = PATH
-                # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
-                start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
-                return [body]
-        return self.next(environ, start_response)
+                response = self.flask.finalize_request(self.flask.handle_user_exception(error))
+            except Exception as unhandled:  # noqa: BLE001 - Flask's 500, logged as Flask logs it
+                response = self.flask.handle_exception(unhandled)
+            return response(environ, start_response)
 
     def plain_form(self, environ: dict[str, Any]) -> Parameters | None:
         """The form of a token request of the plain shape (module docstring), else None.

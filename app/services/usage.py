@@ -22,7 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import update
@@ -87,9 +89,27 @@ class UsageRecorder:
                             self._next[key] = time.monotonic() + self.retry
 
 
+#: work waiting for a response sent outside Flask's request context (``deferring``)
+_after_send: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "gatehouse_after_send", default=None
+)
+
+
+@contextmanager
+def deferring() -> Iterator[list[Callable[[], None]]]:
+    """Within the block, ``after_response`` work is collected into the list yielded, for
+    the caller to run once its response is sent (``app.oauth.token_fast_path``)."""
+    pending: list[Callable[[], None]] = []
+    token = _after_send.set(pending)
+    try:
+        yield pending
+    finally:
+        _after_send.reset(token)
+
+
 def after_response(work: Callable[[], None]) -> None:
     """Run ``work`` in this app's context once the server has sent the response (WSGI
-    ``close``), or at once outside a request."""
+    ``close``), or at once outside a request (unless ``deferring``)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def run() -> None:
@@ -100,7 +120,11 @@ def after_response(work: Callable[[], None]) -> None:
                 log.exception("after-response work failed")
 
     if not has_request_context():
-        run()
+        pending = _after_send.get()
+        if pending is None:
+            run()
+        else:
+            pending.append(run)
         return
 
     @after_this_request

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import EnvironBuilder
 
+from app.extensions import db
 from app.instrumentation import ROUTE
+from app.models import Client
 from app.oauth.token_fast_path import TokenFastPath
 from tests.conftest import Credentials
 from tests.helpers import basic_auth, basic_header
@@ -178,13 +182,32 @@ def test_plain_http_is_passed_on_when_the_issuer_is_https(config, factory):
     assert fast_path(https_app).plain_form(env) is not None
 
 
-def test_an_unexpected_exception_leaves_the_answer_to_the_full_app(app, factory, monkeypatch):
+def test_an_unexpected_exception_is_answered_by_the_app_s_error_handlers(app, factory, monkeypatch):
     creds: Credentials = factory.client()
     fast = fast_path(app)
+    ran_again: list[bool] = []
 
-    def broken(environ, form):
-        raise RuntimeError("a bug in the fast path")
+    def outage(environ, form):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(fast, "answer", broken)
-    status, _, data = call(fast, environ(headers=creds.basic))
-    assert status == "200 OK" and json.loads(data)["token_type"] == "Bearer"
+    monkeypatch.setattr(fast, "answer", outage)
+    monkeypatch.setattr(fast, "next", lambda *args: ran_again.append(True))
+    status, headers, data = call(fast, environ(headers=creds.basic))
+    assert status.startswith("503")
+    assert json.loads(data)["error"] == "temporarily_unavailable"
+    assert headers["X-Content-Type-Options"] == "nosniff"  # the app's after_request hooks ran
+    assert not ran_again  # the request is not run a second time
+
+
+def test_the_usage_write_waits_for_the_response_to_be_sent(app, factory):
+    creds = factory.client()
+    body = app.wsgi_app(environ(headers=creds.basic), lambda status, headers, exc_info=None: None)
+    assert last_used(app, creds.client_id) is None
+    body.close()  # the server has sent the response
+    assert last_used(app, creds.client_id) is not None
+
+
+def last_used(app: Flask, client_id: str):
+    with app.app_context():
+        query = select(Client.last_used_at).where(Client.client_id == client_id)
+        return db.session.scalars(query).one()
