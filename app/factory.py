@@ -15,7 +15,7 @@ from app.config import Settings, load_settings
 from app.console import init_console
 from app.database import init_database
 from app.logs import configure_logging
-from app.oauth import init_oauth, token_fast_path
+from app.oauth import fast_path, init_oauth
 from app.request import GatehouseRequest
 from app.security.passwords import Passwords
 from app.services.assertion_replay import ReplayGuard
@@ -74,7 +74,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, MAX_FORM_MEMORY_SIZE=MAX_BODY)
     init_database(app, settings)
     app.extensions[EXTENSION] = _runtime(settings)
-    token_fast_path.install(app, MAX_BODY)  # first: proxies and instrumentation wrap it
+    fast_path.install(app, MAX_BODY)  # first: proxies and instrumentation wrap it
     http_policy.install(app, settings)
     instrumentation.install(app, settings.trusted_proxies)
     init_oauth(app)

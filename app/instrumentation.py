@@ -35,7 +35,7 @@ _INCOMING = "HTTP_X_REQUEST_ID"
 _SHAPE = re.compile(r"[A-Za-z0-9._:+/=@-]{1,128}")
 #: werkzeug keeps the request object here while the app answers (``populate_request``)
 _REQUEST = "werkzeug.request"
-#: the route of a request answered without Flask's routing (``app.oauth.token_fast_path``)
+#: the route of a request answered without Flask's routing (``app.oauth.fast_path``)
 ROUTE = "gatehouse.route"
 
 access_log = logging.getLogger("app.access")

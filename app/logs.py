@@ -29,7 +29,7 @@ REQUEST_ID = "gatehouse.request_id"
 FIELDS = "fields"
 
 
-#: the id of a request served outside Flask's request context (``app.oauth.token_fast_path``)
+#: the id of a request served outside Flask's request context (``app.oauth.fast_path``)
 _served: ContextVar[str | None] = ContextVar("gatehouse_request_id", default=None)
 
 

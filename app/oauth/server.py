@@ -78,6 +78,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
         #: ``https://`` + the issuer's host: the scheme was vetted by the time Authlib looks
         self.origin = "https://" + urlsplit(issuer).netloc
         self.plain_http = plain_http
+        #: the endpoint registered for ``/introspect``, which ``app.oauth.fast_path`` calls
+        self.introspection: IntrospectionEndpoint | None = None
 
     def create_oauth2_request(self, request) -> OAuthRequest:
         # the request object itself, not the context-local proxy: Authlib reads it many times
@@ -106,7 +108,8 @@ def build_server(app: Flask) -> AuthorizationServer:
     server = AuthorizationServer(config.issuer, plain_http=config.insecure_transport)
     server.init_app(app)
     server.register_grant(ClientCredentialsGrant)
-    server.register_endpoint(IntrospectionEndpoint)
+    server.introspection = IntrospectionEndpoint(server)
+    server.register_endpoint(server.introspection)
     server.register_endpoint(RevocationEndpoint)
     app.extensions[EXTENSION] = server
     # OAuth errors raised outside Authlib's own try blocks (e.g. while building the

@@ -98,7 +98,7 @@ _after_send: ContextVar[list[Callable[[], None]] | None] = ContextVar(
 @contextmanager
 def deferring() -> Iterator[list[Callable[[], None]]]:
     """Within the block, ``after_response`` work is collected into the list yielded, for
-    the caller to run once its response is sent (``app.oauth.token_fast_path``)."""
+    the caller to run once its response is sent (``app.oauth.fast_path``)."""
     pending: list[Callable[[], None]] = []
     token = _after_send.set(pending)
     try:

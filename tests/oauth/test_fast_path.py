@@ -1,7 +1,8 @@
-"""The /token fast path: plain requests answered as the full app answers them, the rest passed on.
+"""The fast path of /token and /introspect: plain requests answered as the full app answers
+them, the rest passed on.
 
 Each answer of the fast path is compared with the full app's answer to the same
-request (``TokenFastPath.next``, the Flask app behind it); every request that is not
+request (``FastPath.next``, the Flask app behind it); every request that is not
 of the plain shape must reach the full app with its body as it was sent.
 """
 
@@ -19,16 +20,16 @@ from werkzeug.test import EnvironBuilder
 from app.extensions import db
 from app.instrumentation import ROUTE
 from app.models import Client
-from app.oauth.token_fast_path import TokenFastPath
+from app.oauth.fast_path import FastPath
 from tests.conftest import Credentials
 from tests.helpers import basic_auth, basic_header
-from tests.oauth.helpers import CC, FORM, unverified
+from tests.oauth.helpers import CC, FORM, access_token, unverified
 
 
-def fast_path(app: Flask) -> TokenFastPath:
+def fast_path(app: Flask) -> FastPath:
     """The fast path among the app's WSGI layers (proxies and instrumentation wrap it)."""
     layer: Any = app.wsgi_app
-    while not isinstance(layer, TokenFastPath):
+    while not isinstance(layer, FastPath):
         layer = layer.app
     return layer
 
@@ -36,11 +37,12 @@ def fast_path(app: Flask) -> TokenFastPath:
 def environ(
     body: str | bytes = "grant_type=client_credentials",
     headers: dict[str, str] | None = None,
+    path: str = "/token",
     **options: Any,
 ) -> dict[str, Any]:
     options.setdefault("method", "POST")
     options.setdefault("content_type", FORM)
-    return EnvironBuilder(path="/token", data=body, headers=headers, **options).get_environ()
+    return EnvironBuilder(path=path, data=body, headers=headers, **options).get_environ()
 
 
 def call(wsgi_app: Any, env: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
@@ -53,13 +55,13 @@ def call(wsgi_app: Any, env: dict[str, Any]) -> tuple[str, dict[str, str], bytes
         getattr(body, "close", lambda: None)()
 
 
-def both(app: Flask, body: str, headers: dict[str, str]):
+def both(app: Flask, body: str, headers: dict[str, str], path: str = "/token"):
     """(fast answer, full app's answer) to the same request; the fast one must be its own."""
     fast = fast_path(app)
-    env = environ(body, headers)
+    env = environ(body, headers, path)
     answered = call(fast, env)
-    assert env.get(ROUTE) == "/token", "the fast path passed a plain request on"
-    return answered, call(fast.next, environ(body, headers))
+    assert env.get(ROUTE) == path, "the fast path passed a plain request on"
+    return answered, call(fast.next, environ(body, headers, path))
 
 
 def test_a_token_is_answered_with_the_full_app_s_status_headers_and_fields(app, factory):
@@ -116,6 +118,49 @@ def test_a_refusal_is_the_full_app_s_refusal(app, factory, case):
     assert json.loads(data) == json.loads(full_data)
 
 
+#: case -> (body, headers) of an /introspect request, from (token, its client, the caller,
+#: the caller's own access token)
+INTROSPECTIONS = {
+    "active": lambda t, creds, caller, own: (f"token={t}", caller.basic),
+    "active, with a hint": lambda t, creds, caller, own: (
+        f"token={t}&token_type_hint=access_token",
+        caller.basic,
+    ),
+    "active, form credentials": lambda t, creds, caller, own: (
+        f"token={t}&client_id={caller.client_id}&client_secret={caller.secret}",
+        {},
+    ),
+    "active, bearer caller": lambda t, creds, caller, own: (
+        f"token={t}",
+        {"Authorization": f"Bearer {own}"},
+    ),
+    "inactive": lambda t, creds, caller, own: ("token=not.a.token", caller.basic),
+    "no token": lambda t, creds, caller, own: ("token_type_hint=access_token", caller.basic),
+    "unknown hint": lambda t, creds, caller, own: (f"token={t}&token_type_hint=saml", caller.basic),
+    "caller lacks introspect": lambda t, creds, caller, own: (f"token={t}", creds.basic),
+    "wrong secret": lambda t, creds, caller, own: (
+        f"token={t}",
+        basic_auth(caller.client_id, creds.secret),
+    ),
+    "no credentials": lambda t, creds, caller, own: (f"token={t}", {}),
+}
+
+
+@pytest.mark.parametrize("case", INTROSPECTIONS)
+def test_an_introspection_is_the_full_app_s_answer(app, factory, case):
+    caller, creds = factory.introspector(), factory.client()
+    http = app.test_client()
+    token, own = access_token(http, creds), access_token(http, caller)
+    body, headers = INTROSPECTIONS[case](token, creds, caller, own)
+    (status, headers_, data), (full_status, full_headers, full_data) = both(
+        app, body, headers, "/introspect"
+    )
+    assert (status, headers_) == (full_status, full_headers)
+    assert json.loads(data) == json.loads(full_data)
+    if case.startswith("active"):
+        assert json.loads(data)["active"] is True
+
+
 PASSED_ON = {
     "query string": dict(query_string="scope=jobs"),
     "GET": dict(method="GET"),
@@ -129,6 +174,11 @@ PASSED_ON = {
     "client assertion": dict(body="grant_type=client_credentials&client_assertion=x"),
     "assertion type": dict(body="grant_type=client_credentials&client_assertion_type=x"),
     "not UTF-8": dict(body=b"grant_type=client_credentials&scope=\xff"),
+    "introspect, query string": dict(path="/introspect", body="token=x", query_string="a=b"),
+    "introspect, GET": dict(path="/introspect", body="token=x", method="GET"),
+    "introspect, token repeated": dict(path="/introspect", body="token=x&token=y"),
+    "introspect, client assertion": dict(path="/introspect", body="token=x&client_assertion=y"),
+    "introspect, JSON": dict(path="/introspect", body='{"token": "x"}', content_type="a/json"),
 }
 
 

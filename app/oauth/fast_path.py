@@ -1,4 +1,5 @@
-"""``POST /token`` through Authlib's framework-free core, without Flask's request cycle.
+"""``/token`` and ``/introspect`` through Authlib's framework-free core, without Flask's
+request cycle.
 
 A served ``/token`` spent about 200 µs of its 600 µs of CPU in Flask and werkzeug:
 the request context, URL routing, the request and response objects and the hooks,
@@ -8,15 +9,23 @@ app's client authentication, ``access_tokens.issue``) runs here on an
 RS256, SQLite, 4 interleaved rounds of 8 s): 2,985 against 3,990 requests a second,
 620 against 469 µs of server CPU per request.
 
-It takes only a token request of the plain shape, checked before anything is read
-from the database, counted or logged (so declining has no side effect):
+``/introspect`` is the same: Authlib's introspection endpoint (this app's subclass,
+``app.oauth.endpoints``) called on that request. Measured as above against the
+``/token``-only fast path: 6,770 against 11,980 introspections a second, 265 against
+146 µs per request.
 
-- ``POST /token`` with no query string, over a transport the issuer allows;
+It takes only a request of the plain shape, checked before anything is read from
+the database, counted or logged (so declining has no side effect):
+
+- ``POST /token`` or ``POST /introspect`` with no query string, over a transport
+  the issuer allows;
 - a body of ``application/x-www-form-urlencoded`` exactly, with a ``Content-Length``
   within the app's limit;
-- ``grant_type=client_credentials``, no parameter twice and no client assertion.
+- no parameter twice and no client assertion; at ``/token``,
+  ``grant_type=client_credentials``.
 
-For those it answers whatever Authlib answers: the token, or an RFC 6749 §5.2 error
+For those it answers whatever Authlib answers: the token or the introspection, or an
+RFC 6749 §5.2 error
 (a wrong secret counts towards the address's failure limit exactly as through
 Flask, because it is the same ``client_auth.authenticate``). An unexpected exception
 (the database down) is answered by the app's own error handlers. Every other request
@@ -46,7 +55,8 @@ from app.oauth.server import EXTENSION as OAUTH
 from app.request import FORM, Parameters, parse_form
 from app.services import usage
 
-PATH = "/token"
+TOKEN, INTROSPECT = "/token", "/introspect"
+PATHS = frozenset({TOKEN, INTROSPECT})
 #: parameters that send the request to the full app: a client assertion is verified
 #: against the Flask request's path (``client_auth._verify_assertion``)
 _DECLINED = frozenset({"client_assertion", "client_assertion_type"})
@@ -82,8 +92,9 @@ class EnvironRequest(OAuth2Request):
         return self._form
 
 
-class TokenFastPath:
-    """WSGI middleware: answers plain ``POST /token`` requests, passes on the rest."""
+class FastPath:
+    """WSGI middleware: answers plain ``/token`` and ``/introspect`` requests, passes on
+    the rest."""
 
     def __init__(self, app: Flask, wsgi_app: WSGIApp, max_body: int) -> None:
         self.flask = app
@@ -104,7 +115,7 @@ class TokenFastPath:
                 status, body, headers = self.answer(environ, form)
         except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
             return self.app_error(error, environ, start_response)
-        environ[ROUTE] = PATH
+        environ[ROUTE] = environ["PATH_INFO"]
         # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
         start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
         # ``usage`` writes after the response is sent, as after a Flask response
@@ -123,12 +134,12 @@ class TokenFastPath:
             return response(environ, start_response)
 
     def plain_form(self, environ: dict[str, Any]) -> Parameters | None:
-        """The form of a token request of the plain shape (module docstring), else None.
+        """The form of a request of the plain shape (module docstring), else None.
 
         Whenever the body has been read, ``wsgi.input`` is put back as it was read.
         """
         if (
-            environ.get("PATH_INFO") != PATH
+            environ.get("PATH_INFO") not in PATHS
             or environ.get("REQUEST_METHOD") != "POST"
             or environ.get("QUERY_STRING")
             or environ.get("CONTENT_TYPE") != FORM
@@ -148,16 +159,22 @@ class TokenFastPath:
         if len(set(names)) != len(names) or _DECLINED.intersection(names):
             return None
         form = Parameters(pairs)
-        return form if form.get("grant_type") == "client_credentials" else None
+        if environ["PATH_INFO"] == TOKEN and form.get("grant_type") != "client_credentials":
+            return None
+        return form
 
     def answer(self, environ: dict[str, Any], form: Parameters) -> tuple[int, bytes, list]:
         """Authlib's answer to the request: (status, body, headers). Runs in an app context."""
         server = self.flask.extensions[OAUTH]
-        request = EnvironRequest(server.origin + PATH, environ, form)
+        path = environ["PATH_INFO"]
+        request = EnvironRequest(server.origin + path, environ, form)
         try:
-            grant = server.get_token_grant(request)
-            grant.validate_token_request()
-            status, payload, headers = grant.create_token_response()
+            if path == TOKEN:
+                grant = server.get_token_grant(request)
+                grant.validate_token_request()
+                status, payload, headers = grant.create_token_response()
+            else:
+                status, payload, headers = server.introspection(request)
         except OAuth2Error as error:
             status, payload, headers = error(server.get_error_uri(request, error))
         body = json.dumps(payload).encode()
@@ -170,4 +187,4 @@ class TokenFastPath:
 
 def install(app: Flask, max_body: int) -> None:
     """Put the fast path in front of the app (innermost: proxies and instrumentation wrap it)."""
-    app.wsgi_app = TokenFastPath(app, app.wsgi_app, max_body)  # type: ignore[method-assign]
+    app.wsgi_app = FastPath(app, app.wsgi_app, max_body)  # type: ignore[method-assign]
