@@ -110,16 +110,20 @@ class FastPath:
         form = self.plain_form(environ)
         if form is None:
             return self.next(environ, start_response)
-        try:
-            with self.flask.app_context(), logs.serving(environ), usage.deferring() as later:
-                status, body, headers = self.answer(environ, form)
-        except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
-            return self.app_error(error, environ, start_response)
-        environ[ROUTE] = environ["PATH_INFO"]
-        # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
-        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
-        # ``usage`` writes after the response is sent, as after a Flask response
-        return ClosingIterator([body], later) if later else [body]
+        with usage.deferring() as later:
+            try:
+                with self.flask.app_context(), logs.serving(environ):
+                    status, body, headers = self.answer(environ, form)
+            except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
+                answer = self.app_error(error, environ, start_response)
+            else:
+                environ[ROUTE] = environ["PATH_INFO"]
+                # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
+                start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+                answer = [body]
+        # ``after_response`` work (a due usage write) runs at WSGI ``close``, as after a
+        # Flask response, error answers included
+        return ClosingIterator(answer, later) if later else answer
 
     def app_error(self, error: Exception, environ: dict[str, Any], start_response: StartResponse):
         """The full app's answer to ``error``, as Flask's ``wsgi_app`` gives it: the error
@@ -147,13 +151,19 @@ class FastPath:
         ):
             return None
         length = environ.get("CONTENT_LENGTH", "")
-        if not length.isdigit() or int(length) > self.max_body or not int(length):
-            return None  # chunked, oversized or empty: the app's own answers
+        if (
+            "HTTP_TRANSFER_ENCODING" in environ
+            or not (length.isascii() and length.isdigit())
+            or not 0 < int(length) <= self.max_body
+        ):
+            return None  # chunked, oversized, empty or malformed: the app's own answers
         try:
             body = environ["wsgi.input"].read(int(length))
         except Exception:  # noqa: BLE001 - e.g. a body that did not arrive in time (408)
             return None
         environ["wsgi.input"] = io.BytesIO(body)
+        if len(body) != int(length):
+            return None  # the client went away mid-body: the app's own answer (400)
         pairs = parse_form(body)
         names = [name for name, _ in pairs]
         if len(set(names)) != len(names) or _DECLINED.intersection(names):

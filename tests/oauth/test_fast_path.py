@@ -21,6 +21,7 @@ from app.extensions import db
 from app.instrumentation import ROUTE
 from app.models import Client
 from app.oauth.fast_path import FastPath
+from app.services import access_tokens
 from tests.conftest import Credentials
 from tests.helpers import basic_auth, basic_header
 from tests.oauth.helpers import CC, FORM, access_token, unverified
@@ -210,16 +211,27 @@ def test_a_declined_body_is_read_again_by_the_full_app(http, factory):
     assert "grant_type is repeated" in response.json["error_description"]
 
 
-def test_an_oversized_or_chunked_body_is_never_read(app):
+def test_an_oversized_chunked_or_oddly_framed_body_is_never_read(app):
     fast = fast_path(app)
     oversized = environ("grant_type=client_credentials")
     oversized["CONTENT_LENGTH"] = str(fast.max_body + 1)
     chunked = environ("grant_type=client_credentials")
     del chunked["CONTENT_LENGTH"]
     chunked["HTTP_TRANSFER_ENCODING"] = "chunked"
-    for env in (oversized, chunked):
+    both_framings = environ("grant_type=client_credentials")
+    both_framings["HTTP_TRANSFER_ENCODING"] = "chunked"
+    superscript = environ("grant_type=client_credentials")
+    superscript["CONTENT_LENGTH"] = "²"  # str.isdigit() says yes, int() says no
+    for env in (oversized, chunked, both_framings, superscript):
         assert fast.plain_form(env) is None
         assert env["wsgi.input"].read() == b"grant_type=client_credentials"
+
+
+def test_a_body_shorter_than_declared_goes_to_the_full_app(app):
+    env = environ("grant_type=client_credentials")
+    env["CONTENT_LENGTH"] = "100"  # the client went away after 29 bytes
+    assert fast_path(app).plain_form(env) is None
+    assert env["wsgi.input"].read() == b"grant_type=client_credentials"
 
 
 def test_plain_http_is_passed_on_when_the_issuer_is_https(config, factory):
@@ -247,6 +259,23 @@ def test_an_unexpected_exception_is_answered_by_the_app_s_error_handlers(app, fa
     assert json.loads(data)["error"] == "temporarily_unavailable"
     assert headers["X-Content-Type-Options"] == "nosniff"  # the app's after_request hooks ran
     assert not ran_again  # the request is not run a second time
+
+
+def test_the_usage_write_of_an_error_answer_still_happens_after_it_is_sent(
+    app, factory, monkeypatch
+):
+    creds = factory.client()
+
+    def outage(*args, **kwargs):  # after the client authenticated: its use is due
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(access_tokens, "issue", outage)
+    answer: list[str] = []
+    body = fast_path(app)(environ(headers=creds.basic), lambda status, *_: answer.append(status))
+    assert answer[0].startswith("503")
+    assert last_used(app, creds.client_id) is None
+    body.close()
+    assert last_used(app, creds.client_id) is not None
 
 
 def test_the_usage_write_waits_for_the_response_to_be_sent(app, factory):
