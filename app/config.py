@@ -66,6 +66,11 @@ class Settings:
     metrics_sample_seconds: int = 60
 
     @property
+    def serves_https(self) -> bool:
+        """True when the issuer is https (cookies ``Secure``, HSTS sent)."""
+        return self.issuer.startswith("https://")
+
+    @property
     def insecure_transport(self) -> bool:
         """True when the issuer is plain http (loopback, or explicitly allowed)."""
         return self.issuer.startswith("http://")

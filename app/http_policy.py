@@ -67,7 +67,12 @@ def client_address(current: Request | None = None) -> str:
     Hot paths pass the request object itself: through Flask's context-local proxy the
     lookup costs more than the rest of this function.
     """
-    return (current if current is not None else request).remote_addr or "unknown"
+    return environ_address((current if current is not None else request).environ)
+
+
+def environ_address(environ: dict) -> str:
+    """``client_address`` of a WSGI environ (the fast path has no request object)."""
+    return environ.get("REMOTE_ADDR") or "unknown"
 
 
 class PeopleOnlySessionInterface(SecureCookieSessionInterface):
@@ -88,7 +93,7 @@ def install(app: Flask, settings: Settings) -> None:
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    https = settings.issuer.startswith("https://")
+    https = settings.serves_https
     _configure_sessions(app, settings, https)
     _install_csrf(app)
     _install_headers(app, https)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from urllib.parse import unquote_plus, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import unquote_plus
 
-from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
+from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.errors import InvalidClientError
-from flask import request as flask_request
 
 from app.models.types import utcnow
 from app.oauth import failures, private_key_jwt
@@ -29,6 +29,9 @@ from app.security.networks import allows
 from app.services import access_tokens, network_refusals
 from app.services.client_cache import ClientCache, ClientSnapshot
 from app.services.runtime import runtime, settings
+
+if TYPE_CHECKING:  # the server module imports this one
+    from app.oauth.server import OAuthRequest
 
 BASIC, POST, BEARER = "client_secret_basic", "client_secret_post", "bearer"
 PRIVATE_KEY_JWT = private_key_jwt.PRIVATE_KEY_JWT
@@ -88,7 +91,7 @@ def parse_basic(header: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def _credentials(request: OAuth2Request, methods: list[str]) -> tuple[str, str, str]:
+def _credentials(request: OAuthRequest, methods: list[str]) -> tuple[str, str, str]:
     header = request.headers.get("Authorization")
     form = request.form
     if "client_assertion" in form or "client_assertion_type" in form:
@@ -128,7 +131,7 @@ def _assertion_credentials(header: str | None, form, methods: list[str]) -> tupl
     return PRIVATE_KEY_JWT, form.get("client_id", ""), ""
 
 
-def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
+def authenticate(request: OAuthRequest, methods: list[str]) -> OAuthClient:
     """Authenticate the caller with one of ``methods`` or raise an OAuth error."""
     address = request.address
     state = runtime()
@@ -142,7 +145,7 @@ def authenticate(request: OAuth2Request, methods: list[str]) -> OAuthClient:
         if networks and not allows(networks, address):  # after the credentials are verified
             raise OutsideNetworks(caller.client_id, method)
     except InvalidClient as error:
-        failures.report(error, address, urlsplit(request.uri).path)
+        failures.report(error, address, request.path)
         # counted only here, on the failure path: a success never pays for the limit
         if retry_after := state.client_failures.fail(address):
             raise TooManyFailures(retry_after) from None
@@ -181,7 +184,7 @@ def _verify(clients: ClientCache, method: str, client_id: str, secret: str) -> O
     return OAuthClient(snapshot, previous_secret=previous_secret)
 
 
-def _verify_assertion(request: OAuth2Request, form_client_id: str) -> OAuthClient:
+def _verify_assertion(request: OAuthRequest, form_client_id: str) -> OAuthClient:
     """RFC 7523 §3: the assertion of an active key client; a ``client_id`` sent beside it
     must be its ``sub``. Every refusal is the answer of a wrong secret (reason logged)."""
     state = runtime()
@@ -199,7 +202,7 @@ def _verify_assertion(request: OAuth2Request, form_client_id: str) -> OAuthClien
         return OAuthClient(snapshot)
 
     issuer = settings().issuer
-    audiences = (issuer, f"{issuer}/token", issuer + flask_request.path)
+    audiences = (issuer, f"{issuer}/token", issuer + request.path)
     try:
         return private_key_jwt.authenticate(request, query_client, audiences, state.replays)
     except InvalidClientError as exc:

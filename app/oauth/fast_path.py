@@ -21,8 +21,7 @@ the database, counted or logged (so declining has no side effect):
   the issuer allows;
 - a body of ``application/x-www-form-urlencoded`` exactly, with a ``Content-Length``
   within the app's limit;
-- no parameter twice and no client assertion; at ``/token``,
-  ``grant_type=client_credentials``.
+- no parameter twice; at ``/token``, ``grant_type=client_credentials``.
 
 For those it answers whatever Authlib answers: the token or the introspection, or an
 RFC 6749 §5.2 error
@@ -41,7 +40,6 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
@@ -49,47 +47,19 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator
 
 from app import logs
-from app.http_policy import machine_headers
+from app.http_policy import environ_address, machine_headers
 from app.instrumentation import ROUTE
 from app.oauth.server import EXTENSION as OAUTH
+from app.oauth.server import OAuthRequest
 from app.request import FORM, Parameters, parse_form
 from app.services import usage
+from app.services.runtime import EXTENSION as RUNTIME
 
 TOKEN, INTROSPECT = "/token", "/introspect"
 PATHS = frozenset({TOKEN, INTROSPECT})
-#: parameters that send the request to the full app: a client assertion is verified
-#: against the Flask request's path (``client_auth._verify_assertion``)
-_DECLINED = frozenset({"client_assertion", "client_assertion_type"})
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-class FormPayload(OAuth2Payload):
-    """The form body as Authlib's parameters (RFC 6749 §2.3.1: never the query)."""
-
-    def __init__(self, form: Parameters) -> None:
-        self._form = form
-
-    @property
-    def data(self) -> Parameters:
-        return self._form
-
-
-class EnvironRequest(OAuth2Request):
-    """Authlib's request for one WSGI environ: method, URI, headers, form, address."""
-
-    def __init__(self, uri: str, environ: dict[str, Any], form: Parameters) -> None:
-        super().__init__("POST", uri)
-        self.headers = EnvironHeaders(environ)  # set after: ``headers or {}`` would count them
-        self.payload = FormPayload(form)
-        self._form = form
-        #: the TCP peer, or the proxy's ``X-Forwarded-For`` as ``ProxyFix`` rewrote it
-        self.address: str = environ.get("REMOTE_ADDR") or "unknown"
-
-    @property
-    def form(self) -> Parameters:
-        return self._form
 
 
 class FastPath:
@@ -100,11 +70,8 @@ class FastPath:
         self.flask = app
         self.next = wsgi_app
         self.max_body = max_body
-        settings = app.extensions["gatehouse"].settings
-        self.plain_http = settings.insecure_transport
-        self.security_headers = list(
-            machine_headers(settings.issuer.startswith("https://")).items()
-        )
+        https = app.extensions[RUNTIME].settings.serves_https
+        self.security_headers = list(machine_headers(https).items())
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         form = self.plain_form(environ)
@@ -147,7 +114,7 @@ class FastPath:
             or environ.get("REQUEST_METHOD") != "POST"
             or environ.get("QUERY_STRING")
             or environ.get("CONTENT_TYPE") != FORM
-            or (environ.get("wsgi.url_scheme") != "https" and not self.plain_http)
+            or not self.flask.extensions[OAUTH].allows(environ.get("wsgi.url_scheme"))
         ):
             return None
         length = environ.get("CONTENT_LENGTH", "")
@@ -166,7 +133,7 @@ class FastPath:
             return None  # the client went away mid-body: the app's own answer (400)
         pairs = parse_form(body)
         names = [name for name, _ in pairs]
-        if len(set(names)) != len(names) or _DECLINED.intersection(names):
+        if len(set(names)) != len(names):
             return None
         form = Parameters(pairs)
         if environ["PATH_INFO"] == TOKEN and form.get("grant_type") != "client_credentials":
@@ -177,7 +144,9 @@ class FastPath:
         """Authlib's answer to the request: (status, body, headers). Runs in an app context."""
         server = self.flask.extensions[OAUTH]
         path = environ["PATH_INFO"]
-        request = EnvironRequest(server.origin + path, environ, form)
+        request = OAuthRequest(
+            "POST", server.origin, path, EnvironHeaders(environ), form, environ_address(environ)
+        )
         try:
             if path == TOKEN:
                 grant = server.get_token_grant(request)

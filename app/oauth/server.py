@@ -7,14 +7,16 @@ one grant per app a test suite builds.
 from __future__ import annotations
 
 import json
+from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
-from flask import Flask, Request, Response
+from flask import Flask, Response
 from flask import request as flask_request
+from werkzeug.datastructures import MultiDict
 
 from app.http_policy import client_address
 from app.oauth import client_auth
@@ -25,7 +27,7 @@ from app.services.runtime import EXTENSION as RUNTIME
 EXTENSION = "gatehouse.oauth"
 
 
-class FormPayload(FlaskOAuth2Payload):
+class FormPayload(OAuth2Payload):
     """Parameters from the form body only (RFC 6749 §2.3.1: no credentials in the URI).
 
     Authlib's Flask payload reads ``request.values``, the query string merged into
@@ -33,41 +35,42 @@ class FormPayload(FlaskOAuth2Payload):
     merge could only ever hide one; it also costs a parse and a merged dict per request.
     """
 
+    def __init__(self, form: MultiDict) -> None:
+        self._form = form
+
     @property
-    def data(self):
-        return self._request.form
+    def data(self) -> MultiDict:
+        return self._form
+
+    @cached_property
+    def datalist(self) -> dict[str, list[str]]:
+        return {name: self._form.getlist(name) for name in self._form}
 
 
-class OAuthRequest(FlaskOAuth2Request):
-    """Authlib's Flask request, with the transport decided by this app's settings.
+class OAuthRequest(OAuth2Request):
+    """Authlib's request for one request to this app, from Flask's request or, on the
+    fast path (``app.oauth.fast_path``), from the WSGI environ.
 
-    Authlib uses the URL only to refuse plain http, and lets the *process*
-    environment (``AUTHLIB_INSECURE_TRANSPORT``) allow it. Here the app decides:
-    https always, plain http only when the issuer is (loopback, or explicitly
-    allowed by ``GATEHOUSE_ALLOW_INSECURE_HTTP``). Behind a TLS-terminating proxy,
-    ``GATEHOUSE_TRUSTED_PROXIES`` makes ``request.scheme`` the client's. The URI
-    handed to Authlib is the issuer's origin with the request path: one of four
-    strings, whose parse Authlib's ``urlsplit`` remembers, and no trust in the
-    ``Host`` header.
+    The URI handed to Authlib is the issuer's origin with the request path: one of a
+    few strings, whose parse Authlib's ``urlsplit`` remembers, and no trust in the
+    ``Host`` header. The transport was vetted before (``AuthorizationServer.allows``).
     """
 
-    def __init__(self, request: Request, origin: str, plain_http: bool) -> None:
-        if request.scheme != "https" and not plain_http:
-            raise InsecureTransportError(description="this server is served over https only")
-        # The grandparent's __init__, skipping FlaskOAuth2Request's: that one would build
-        # the URI from the Host header and read ``request.values`` (query merged in).
-        OAuth2Request.__init__(self, request.method, origin + request.path)
+    def __init__(
+        self, method: str, origin: str, path: str, headers: Any, form: MultiDict, address: str
+    ) -> None:
+        super().__init__(method, origin + path)
         # Set after __init__: Authlib's ``headers or {}`` would count the headers (a
         # werkzeug ``EnvironHeaders`` walks the whole environ for ``len``).
-        self.headers = request.headers
-        #: the werkzeug request itself (Authlib's name), read by ``address``
-        self._request = request
-        self.payload = FormPayload(request)
+        self.headers = headers
+        self.payload = FormPayload(form)
+        self.path = path
+        #: the caller's address (``app.http_policy.environ_address``)
+        self.address = address
 
     @property
-    def address(self) -> str:
-        """The caller's address (``app.http_policy.client_address``)."""
-        return client_address(self._request)
+    def form(self) -> MultiDict:
+        return self.payload.data
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
@@ -81,10 +84,27 @@ class AuthorizationServer(FlaskAuthorizationServer):
         #: the endpoint registered for ``/introspect``, which ``app.oauth.fast_path`` calls
         self.introspection: IntrospectionEndpoint | None = None
 
+    def allows(self, scheme: str) -> bool:
+        """Authlib refuses plain http unless the *process* environment
+        (``AUTHLIB_INSECURE_TRANSPORT``) allows it. Here the app decides: https always,
+        plain http only when the issuer is (loopback, or explicitly allowed by
+        ``GATEHOUSE_ALLOW_INSECURE_HTTP``). Behind a TLS-terminating proxy,
+        ``GATEHOUSE_TRUSTED_PROXIES`` makes the scheme the client's."""
+        return scheme == "https" or self.plain_http
+
     def create_oauth2_request(self, request) -> OAuthRequest:
-        # the request object itself, not the context-local proxy: Authlib reads it many times
+        # the request object itself, not the context-local proxy: it is read many times
         current = flask_request._get_current_object()
-        return OAuthRequest(current, self.origin, self.plain_http)
+        if not self.allows(current.scheme):
+            raise InsecureTransportError(description="this server is served over https only")
+        return OAuthRequest(
+            current.method,
+            self.origin,
+            current.path,
+            current.headers,
+            current.form,
+            client_address(current),
+        )
 
     def handle_response(self, status_code, payload, headers) -> Response:
         """Authlib's response, encoded by the standard library: Flask's JSON provider

@@ -172,13 +172,10 @@ PASSED_ON = {
     "resource repeated": dict(body="grant_type=client_credentials&resource=a&resource=b"),
     "another grant": dict(body="grant_type=password"),
     "no grant type": dict(body="scope=jobs"),
-    "client assertion": dict(body="grant_type=client_credentials&client_assertion=x"),
-    "assertion type": dict(body="grant_type=client_credentials&client_assertion_type=x"),
     "not UTF-8": dict(body=b"grant_type=client_credentials&scope=\xff"),
     "introspect, query string": dict(path="/introspect", body="token=x", query_string="a=b"),
     "introspect, GET": dict(path="/introspect", body="token=x", method="GET"),
     "introspect, token repeated": dict(path="/introspect", body="token=x&token=y"),
-    "introspect, client assertion": dict(path="/introspect", body="token=x&client_assertion=y"),
     "introspect, JSON": dict(path="/introspect", body='{"token": "x"}', content_type="a/json"),
 }
 
