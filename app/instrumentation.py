@@ -26,9 +26,11 @@ from time import perf_counter
 from typing import Any
 
 from flask import Flask
+from werkzeug.wsgi import ClosingIterator
 
-from app import metrics
+from app import logs, metrics
 from app.logs import FIELDS, REQUEST_ID, redact_target
+from app.services import usage
 
 HEADER = "X-Request-Id"
 _INCOMING = "HTTP_X_REQUEST_ID"
@@ -71,15 +73,18 @@ class Instrumented:
             answered.append((rule.rule if rule is not None else environ.get(ROUTE), status))
             return start_response(status, headers, exc_info)
 
-        try:
-            return self.app(environ, start)
-        finally:
-            if answered:
-                route, status = answered[-1]
-                elapsed = perf_counter() - started
-                metrics.observe_request(route, int(status[:3]), elapsed)
-                if self.access_log:
-                    _log_access(environ, int(status[:3]), elapsed, request_id)
+        with logs.serving(request_id), usage.deferring() as later:
+            try:
+                result = self.app(environ, start)
+            finally:
+                if answered:
+                    route, status = answered[-1]
+                    elapsed = perf_counter() - started
+                    metrics.observe_request(route, int(status[:3]), elapsed)
+                    if self.access_log:
+                        _log_access(environ, int(status[:3]), elapsed, request_id)
+        # work queued for after the response (``usage.after_response``) runs at WSGI close
+        return ClosingIterator(result, later) if later else result
 
 
 def _log_access(environ: dict[str, Any], status: int, elapsed: float, request_id: str) -> None:

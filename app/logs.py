@@ -21,29 +21,25 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import has_request_context, request
-
 #: where the request's id is kept in the WSGI environment
 REQUEST_ID = "gatehouse.request_id"
 #: structured fields a caller may pass with ``extra={"fields": {...}}``
 FIELDS = "fields"
 
 
-#: the id of a request served outside Flask's request context (``app.oauth.fast_path``)
+#: the id of the request being served (``serving``, bound by ``app.instrumentation``)
 _served: ContextVar[str | None] = ContextVar("gatehouse_request_id", default=None)
 
 
 def current_request_id() -> str | None:
     """The id of the request being served, if any."""
-    if has_request_context():
-        return request.environ.get(REQUEST_ID)
     return _served.get()
 
 
 @contextmanager
-def serving(environ: dict[str, Any]) -> Iterator[None]:
-    """Within the block, log lines carry the request id of ``environ`` (no request context)."""
-    token = _served.set(environ.get(REQUEST_ID))
+def serving(request_id: str) -> Iterator[None]:
+    """Within the block, log lines carry ``request_id``, Flask's request context or not."""
+    token = _served.set(request_id)
     try:
         yield
     finally:

@@ -44,15 +44,12 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wsgi import ClosingIterator
 
-from app import logs
 from app.http_policy import environ_address, machine_headers
 from app.instrumentation import ROUTE
 from app.oauth.server import EXTENSION as OAUTH
 from app.oauth.server import OAuthRequest
 from app.request import FORM, Parameters, parse_form
-from app.services import usage
 from app.services.runtime import EXTENSION as RUNTIME
 
 TOKEN, INTROSPECT = "/token", "/introspect"
@@ -77,20 +74,15 @@ class FastPath:
         form = self.plain_form(environ)
         if form is None:
             return self.next(environ, start_response)
-        with usage.deferring() as later:
-            try:
-                with self.flask.app_context(), logs.serving(environ):
-                    status, body, headers = self.answer(environ, form)
-            except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
-                answer = self.app_error(error, environ, start_response)
-            else:
-                environ[ROUTE] = environ["PATH_INFO"]
-                # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
-                start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
-                answer = [body]
-        # ``after_response`` work (a due usage write) runs at WSGI ``close``, as after a
-        # Flask response, error answers included
-        return ClosingIterator(answer, later) if later else answer
+        try:
+            with self.flask.app_context():
+                status, body, headers = self.answer(environ, form)
+        except Exception as error:  # noqa: BLE001 - answered by the app's own error handlers
+            return self.app_error(error, environ, start_response)
+        environ[ROUTE] = environ["PATH_INFO"]
+        # werkzeug's status line, reason upper-cased ("401 UNAUTHORIZED")
+        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+        return [body]
 
     def app_error(self, error: Exception, environ: dict[str, Any], start_response: StartResponse):
         """The full app's answer to ``error``, as Flask's ``wsgi_app`` gives it: the error

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import after_this_request, current_app, has_request_context
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
@@ -98,7 +98,7 @@ _after_send: ContextVar[list[Callable[[], None]] | None] = ContextVar(
 @contextmanager
 def deferring() -> Iterator[list[Callable[[], None]]]:
     """Within the block, ``after_response`` work is collected into the list yielded, for
-    the caller to run once its response is sent (``app.oauth.fast_path``)."""
+    the caller to run once its response is sent (``app.instrumentation``, per request)."""
     pending: list[Callable[[], None]] = []
     token = _after_send.set(pending)
     try:
@@ -109,7 +109,7 @@ def deferring() -> Iterator[list[Callable[[], None]]]:
 
 def after_response(work: Callable[[], None]) -> None:
     """Run ``work`` in this app's context once the server has sent the response (WSGI
-    ``close``), or at once outside a request (unless ``deferring``)."""
+    ``close``), or at once outside a request."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def run() -> None:
@@ -119,15 +119,8 @@ def after_response(work: Callable[[], None]) -> None:
             except Exception:  # noqa: BLE001 - the response is gone: log, never raise into the server
                 log.exception("after-response work failed")
 
-    if not has_request_context():
-        pending = _after_send.get()
-        if pending is None:
-            run()
-        else:
-            pending.append(run)
-        return
-
-    @after_this_request
-    def attach(response):
-        response.call_on_close(run)
-        return response
+    pending = _after_send.get()
+    if pending is None:
+        run()
+    else:
+        pending.append(run)

@@ -268,7 +268,7 @@ def test_the_usage_write_of_an_error_answer_still_happens_after_it_is_sent(
 
     monkeypatch.setattr(access_tokens, "issue", outage)
     answer: list[str] = []
-    body = fast_path(app)(environ(headers=creds.basic), lambda status, *_: answer.append(status))
+    body = app.wsgi_app(environ(headers=creds.basic), lambda status, *_: answer.append(status))
     assert answer[0].startswith("503")
     assert last_used(app, creds.client_id) is None
     body.close()
