@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import client, kinds, load, peer, servers
 from bench.environment import Credentials, Database, Environment
 from bench.report import Row
-from bench.rounds import BARE, Block, Contender, Group, progress
+from bench.rounds import BARE, SIGNED, Block, Contender, Group, progress
 
 BASELINE_BODY = client.GRANT_FORM
 # Gatehouse's token request names its scope, as the peer's does (RFC 6749 §3.3)
@@ -141,7 +141,17 @@ def _kind_group(
             for s in ("/token", "/introspect")
         },
     )
-    return Group([bare, gh])
+    if env.alg != "RS256":
+        return Group([bare, gh])
+    signed = Contender(
+        server=kind.label,
+        role="signed",
+        pid=baseline.pid,
+        urls={SIGNED: client.url(base_port, "/sign")},
+        scripts={"/token": load.write_script(home / "signed.lua", BASELINE_BODY, None)},
+        rounds=("/token",),
+    )
+    return Group([bare, signed, gh])
 
 
 def run_block(

@@ -2,11 +2,15 @@
 
 In each round, for ``/token`` and then ``/introspect``: oidc-provider, then
 for each server kind bare Flask (the yardstick) and Gatehouse, the kinds'
-order turning by one each round. Interleaving keeps a drift in the machine's
-speed (a noisy neighbour, a throttled VM) out of the ratios. Every run waits
-until the server is idle, warms it up, then times one wrk run while reading
-the CPU the server's whole process tree used, what wrk used, and what the
-rest of the machine used (printed, so a busy machine shows in the table).
+order turning by one each round. In RS256 blocks each ``/token`` round starts
+by measuring one RSA signature in this process (the CPU target's allowance,
+``bench.report``), and its runs also load bare Flask's ``POST /sign`` (one
+signature a request, ``bench.baseline``): the served floor of a token server.
+Interleaving keeps a drift in the machine's speed (a noisy neighbour, a
+throttled VM) out of the ratios. Every run waits until the server is idle,
+warms it up, then times one wrk run while reading the CPU the server's whole
+process tree used, what wrk used, and what the rest of the machine used
+(printed, so a busy machine shows in the table).
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import load, procs
+from bench import load, procs, signature
 from bench.environment import BenchError
 from bench.report import Row, Sample
 
 SCENARIOS = ("/token", "/introspect")
 BARE = "POST /"  # the bare Flask scenario
+SIGNED = "POST /sign"  # bare Flask plus one RS256 signature
+#: the scenario a yardstick's runs are filed under, whatever the round's scenario
+OWN_SCENARIO = {"baseline": BARE, "signed": SIGNED}
 
 
 @dataclass
@@ -31,12 +38,21 @@ class Contender:
     """A server in the block and how to load it in each scenario it takes part in."""
 
     server: str  # the table's server column
-    role: str  # "peer", "baseline" or "gatehouse"
+    role: str  # "peer", "baseline", "signed" or "gatehouse"
     pid: int
     urls: dict[str, str]  # scenario -> URL
     scripts: dict[str, Path] = field(default_factory=dict)  # fixed scripts by scenario
     # writes a script introspecting a freshly issued token, checked active first
     introspection: Callable[[], Path] | None = None
+    # the round scenarios it is run in (None: all)
+    rounds: tuple[str, ...] | None = None
+
+    def own(self, scenario: str) -> str:
+        """The scenario this member's run in a SCENARIO round is filed under."""
+        return OWN_SCENARIO.get(self.role, scenario)
+
+    def takes_part(self, scenario: str) -> bool:
+        return self.rounds is None or scenario in self.rounds
 
     def script(self, scenario: str) -> Path:
         if scenario == "/introspect" and self.introspection:
@@ -63,9 +79,11 @@ class Block:
         self.groups = groups
         self.rows: dict[tuple[str, str], Row] = {}
         self.notes: list[str] = []
+        #: one RSA signature's CPU, measured before each RS256 /token round
+        self.signatures: list[float] = []
 
     def row(self, scenario: str, member: Contender) -> Row:
-        scenario = BARE if member.role == "baseline" else scenario
+        scenario = member.own(scenario)
         key = (scenario, member.server)
         if key not in self.rows:
             self.rows[key] = Row(self.database, self.alg, scenario, member.server, member.role)
@@ -74,7 +92,7 @@ class Block:
     def measure(self, member: Contender, scenario: str) -> Sample:
         """Idle, warm-up, idle, then one timed wrk run against MEMBER."""
         a = self.args
-        url = member.urls[BARE if member.role == "baseline" else scenario]
+        url = member.urls[member.own(scenario)]
         script = member.script(scenario)
         procs.wait_idle(member.pid)
         if a.warmup > 0:
@@ -104,7 +122,10 @@ class Block:
             order = self.groups[turn:] + self.groups[:turn]
             for scenario in SCENARIOS:
                 progress(f"{label}: round {number}/{total}: {scenario}")
-                for member in (m for group in order for m in group.members):
+                if scenario == "/token" and self.alg == "RS256":
+                    self.signatures.append(signature.rsa_sign_cpu_us())
+                members = (m for group in order for m in group.members)
+                for member in (m for m in members if m.takes_part(scenario)):
                     self.row(scenario, member).samples.append(self.measure(member, scenario))
                 if number == 1 and scenario == "/token":
                     # every worker has served by now: memory is measured from here
@@ -115,15 +136,20 @@ class Block:
         return self._ordered()
 
     def _ordered(self) -> list[Row]:
-        """Bare Flask first, then each scenario: peer, then Gatehouse; with their references."""
+        """The yardsticks first, then each scenario: peer, then Gatehouse; with their
+        references."""
         rows = list(self.rows.values())
         bare = {r.server: r for r in rows if r.role == "baseline"}
+        signed = {r.server: r for r in rows if r.role == "signed"}
         peers = {r.scenario: r for r in rows if r.role == "peer"}
         for row in rows:
             if row.role == "gatehouse":
                 row.peer = peers.get(row.scenario)
                 row.bare = bare.get(row.server)
+                row.signed = signed.get(row.server)
+                row.signatures = self.signatures
         ordered = [r for r in rows if r.role == "baseline"]
+        ordered += [r for r in rows if r.role == "signed"]
         for scenario in SCENARIOS:
             ordered += [r for r in rows if r.scenario == scenario and r.role == "peer"]
             ordered += [r for r in rows if r.scenario == scenario and r.role == "gatehouse"]
