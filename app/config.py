@@ -67,13 +67,10 @@ class Settings:
 
     @property
     def serves_https(self) -> bool:
-        """True when the issuer is https (cookies ``Secure``, HSTS sent)."""
+        """True when the issuer is https (cookies ``Secure``, HSTS sent, plain http refused);
+        else it is plain http (loopback, or explicitly allowed). ``_url`` lower-cases the
+        scheme, so the prefix decides."""
         return self.issuer.startswith("https://")
-
-    @property
-    def insecure_transport(self) -> bool:
-        """True when the issuer is plain http (loopback, or explicitly allowed)."""
-        return self.issuer.startswith("http://")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -99,6 +96,7 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
 
 
 def _url(name: str, value: str, *, allow_insecure: bool) -> str:
+    value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{name} must be an absolute http(s) URL, got {value!r}")
@@ -109,7 +107,9 @@ def _url(name: str, value: str, *, allow_insecure: bool) -> str:
             f"{name} uses http:// for a non-loopback host ({parts.hostname}); use https:// "
             "or set GATEHOUSE_ALLOW_INSECURE_HTTP=1"
         )
-    return value.rstrip("/")
+    # RFC 3986 §6.2.2.1: the scheme is case-insensitive; lower-cased, "HTTPS://" is https
+    # to every check made by prefix (HSTS, Secure cookies, the transport rule)
+    return (parts.scheme + value[len(parts.scheme) :]).rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:

@@ -113,6 +113,26 @@ def test_loopback_or_https_issuer_is_fine(bare, issuer):
     assert load_settings({"GATEHOUSE_ISSUER": issuer}).issuer == issuer
 
 
+@pytest.mark.parametrize(
+    ("written", "issuer", "https"),
+    [
+        ("HTTPS://auth.example.com/", "https://auth.example.com", True),
+        ("  Https://auth.example.com  ", "https://auth.example.com", True),
+        ("HTTP://127.0.0.1:8000", "http://127.0.0.1:8000", False),
+    ],
+)
+def test_the_issuer_scheme_is_lower_cased_and_decides_https(bare, written, issuer, https):
+    """RFC 3986 §6.2.2.1: the scheme is case-insensitive; ``HTTPS://`` must not turn off
+    HSTS and Secure cookies, nor refuse plain http for ``HTTP://`` on loopback."""
+    settings = load_settings({"GATEHOUSE_ISSUER": written})
+    assert (settings.issuer, settings.serves_https) == (issuer, https)
+
+
+def test_an_upper_case_http_scheme_still_needs_the_switch_for_another_host(bare):
+    with pytest.raises(ConfigError, match="GATEHOUSE_ISSUER"):
+        load_settings({"GATEHOUSE_ISSUER": "HTTP://auth.example.com"})
+
+
 def test_plain_http_issuer_for_another_host_needs_the_explicit_switch(bare):
     with pytest.raises(ConfigError, match="GATEHOUSE_ISSUER"):
         load_settings({"GATEHOUSE_ISSUER": "http://auth.example.com"})

@@ -125,7 +125,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
 def build_server(app: Flask) -> AuthorizationServer:
     """A fresh server for ``app`` with the one grant and two endpoints registered."""
     config = app.extensions[RUNTIME].settings
-    server = AuthorizationServer(config.issuer, plain_http=config.insecure_transport)
+    server = AuthorizationServer(config.issuer, plain_http=not config.serves_https)
     server.init_app(app)
     server.register_grant(ClientCredentialsGrant)
     server.introspection = IntrospectionEndpoint(server)

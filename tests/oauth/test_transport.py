@@ -47,3 +47,25 @@ def test_https_directly_or_through_a_trusted_proxy_is_served(https_app):
 def test_no_app_loosens_transport_for_the_whole_process(app):
     """An http issuer is allowed per app; the process environment is left alone."""
     assert "AUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_an_issuer_written_with_an_upper_case_scheme_is_https_everywhere(config, app):
+    """RFC 3986 §6.2.2.1: ``HTTPS://`` is https. The issuer is normalised, so tokens and
+    metadata name ``https://…``, plain http is refused and HSTS is sent."""
+    shouty = create_app({**config, "GATEHOUSE_ISSUER": " HTTPS://auth.example.com/ "})
+    try:
+        with shouty.app_context():
+            catalogue.seed_defaults()
+        creds = Factory(shouty).client()
+        http = shouty.test_client()
+        assert_oauth_error(
+            http.post("/token", data=CC, headers=creds.basic), 400, "insecure_transport"
+        )
+        token = http.post("/token", data=CC, headers=creds.basic, base_url=ISSUER)
+        assert token.status_code == 200, token.json
+        assert token.headers["Strict-Transport-Security"].startswith("max-age=")
+        metadata = http.get("/.well-known/oauth-authorization-server", base_url=ISSUER)
+        assert metadata.json["issuer"] == ISSUER
+    finally:
+        with shouty.app_context():
+            db.engine.dispose()
