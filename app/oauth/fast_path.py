@@ -110,18 +110,17 @@ class FastPath:
         ):
             return None
         length = environ.get("CONTENT_LENGTH", "")
-        if (
-            "HTTP_TRANSFER_ENCODING" in environ
-            or not (length.isascii() and length.isdigit())
-            or not 0 < int(length) <= self.max_body
-        ):
-            return None  # chunked, oversized, empty or malformed: the app's own answers
+        if "HTTP_TRANSFER_ENCODING" in environ or not (length.isascii() and length.isdigit()):
+            return None  # chunked or malformed: the app's own answers
+        size = int(length)
+        if not 0 < size <= self.max_body:
+            return None  # empty or oversized (413): the app's own answers
         try:
-            body = environ["wsgi.input"].read(int(length))
+            body = environ["wsgi.input"].read(size)
         except Exception:  # noqa: BLE001 - e.g. a body that did not arrive in time (408)
             return None
         environ["wsgi.input"] = io.BytesIO(body)
-        if len(body) != int(length):
+        if len(body) != size:
             return None  # the client went away mid-body: the app's own answer (400)
         pairs = parse_form(body)
         names = [name for name, _ in pairs]
