@@ -94,12 +94,12 @@ class Row:
         ]
         return f"{self.errors} (" + ", ".join(f"{n} {k}" for k, n in kinds if n) + ")"
 
-    def signature_us(self, idle_us: float) -> float:
-        """One RSA signature's CPU: the median of the block's per-round measurements, or
-        IDLE_US (measured once at the start) where there are none."""
-        return statistics.median(self.signatures) if self.signatures else idle_us
+    def allowed_signature_us(self, start_us: float) -> float:
+        """The CPU limit's one RSA signature: the median of the block's per-round
+        measurements, or START_US (measured once at the start) where there are none."""
+        return statistics.median(self.signatures) if self.signatures else start_us
 
-    def judge(self, signature_us: float) -> tuple[str, list[str], list[str]]:
+    def judge(self, start_us: float) -> tuple[str, list[str], list[str]]:
         """(the target as text, the parts missed, the parts that cannot be judged)."""
         if self.role != "gatehouse":
             return "-", (["errors"] if self.errors else []), []
@@ -125,7 +125,7 @@ class Row:
                 parts.append("p99<=peer's")
                 unjudged.append("p99")
             if self.bare and self.bare.samples:
-                limit = self.signature_us(signature_us) + CPU_BARE_FACTOR * self.bare.cpu_us
+                limit = self.allowed_signature_us(start_us) + CPU_BARE_FACTOR * self.bare.cpu_us
                 parts.append(f"cpu<={limit:.0f}us")
                 if self.cpu_us > limit:
                     missed.append("cpu")
@@ -136,8 +136,8 @@ class Row:
             missed.append("errors")
         return ", ".join(parts), missed, unjudged
 
-    def cells(self, signature_us: float) -> list[str]:
-        target, missed, unjudged = self.judge(signature_us)
+    def cells(self, start_us: float) -> list[str]:
+        target, missed, unjudged = self.judge(start_us)
         if self.role != "gatehouse":
             verdict = "ERRORS" if missed else "-"
         elif missed:
@@ -192,7 +192,7 @@ HEADERS = [
 NUMERIC = {4, 5, 6, 7, 9, 10, 11}
 
 
-def signature_notes(rows: list[Row], idle_us: float) -> list[str]:
+def signature_notes(rows: list[Row], start_us: float) -> list[str]:
     """For each judged CPU target: the signature it allowed, and the served floor."""
     lines = []
     for row in rows:
@@ -200,8 +200,8 @@ def signature_notes(rows: list[Row], idle_us: float) -> list[str]:
             continue
         line = (
             f"{row.database}/{row.alg} {row.server}: one RS256 signature "
-            f"{row.signature_us(idle_us):.0f} us (median of {len(row.signatures)} rounds, "
-            f"{min(row.signatures):.0f}-{max(row.signatures):.0f}; {idle_us:.0f} at the start)"
+            f"{row.allowed_signature_us(start_us):.0f} us (median of {len(row.signatures)} rounds, "
+            f"{min(row.signatures):.0f}-{max(row.signatures):.0f}; {start_us:.0f} at the start)"
         )
         if row.signed and row.signed.samples:
             extra = row.cpu_us - row.signed.cpu_us
@@ -213,11 +213,11 @@ def signature_notes(rows: list[Row], idle_us: float) -> list[str]:
     return lines
 
 
-def missed(rows: list[Row], signature_us: float) -> list[str]:
+def missed(rows: list[Row], start_us: float) -> list[str]:
     """One line per Gatehouse row that missed a target or could not be judged."""
     lines = []
     for row in rows:
-        _, misses, unjudged = row.judge(signature_us)
+        _, misses, unjudged = row.judge(start_us)
         if row.role == "gatehouse" and (misses or unjudged):
             what = ", ".join(misses + [f"{u} not judged" for u in unjudged])
             lines.append(f"{row.database}/{row.alg} {row.scenario} on {row.server}: {what}")
@@ -240,10 +240,10 @@ def render(
     facts: list[tuple[str, str]],
     rows: list[Row],
     notes: list[str],
-    signature_us: float,
+    start_us: float,
     markdown: bool,
 ) -> str:
-    body = [row.cells(signature_us) for row in rows]
+    body = [row.cells(start_us) for row in rows]
     if markdown:
         out = [f"- **{key}**: {value}" for key, value in facts] + [""]
         out.append("| " + " | ".join(HEADERS) + " |")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bench.load import Result
 from bench.report import Row, Sample, signature_notes
 
-IDLE_US = 240.0  # the signature measured once at the start of the run
+START_US = 240.0  # the signature measured once at the start of the run
 
 
 def _row(role: str, scenario: str, cpu_us: float, rate: float = 1000.0) -> Row:
@@ -32,7 +32,7 @@ def test_the_cpu_limit_allows_the_median_of_the_per_round_signatures():
     # median 320 + 1.5 x 200 = 620: 610 passes; with the start's 240 it would be 540
     row = _token_row(610.0, [300.0, 320.0, 360.0])
 
-    target, missed, unjudged = row.judge(IDLE_US)
+    target, missed, unjudged = row.judge(START_US)
 
     assert "cpu<=620us" in target
     assert missed == [] and unjudged == []
@@ -41,27 +41,27 @@ def test_the_cpu_limit_allows_the_median_of_the_per_round_signatures():
 def test_a_request_costing_more_than_the_limit_misses_it():
     row = _token_row(630.0, [300.0, 320.0, 360.0])
 
-    assert row.judge(IDLE_US)[1] == ["cpu"]
+    assert row.judge(START_US)[1] == ["cpu"]
 
 
 def test_without_per_round_signatures_the_start_measurement_is_used():
     row = _token_row(560.0, [])
 
-    target, missed, _ = row.judge(IDLE_US)
+    target, missed, _ = row.judge(START_US)
 
     assert "cpu<=540us" in target
     assert missed == ["cpu"]
 
 
 def test_the_notes_give_the_signature_its_range_and_the_served_floor():
-    (line,) = signature_notes([_token_row(610.0, [300.0, 320.0, 360.0])], IDLE_US)
+    (line,) = signature_notes([_token_row(610.0, [300.0, 320.0, 360.0])], START_US)
 
     assert "one RS256 signature 320 us (median of 3 rounds, 300-360; 240 at the start)" in line
     assert "bare Flask + 1 signature served 560 us/req, Gatehouse /token +50 us/req" in line
 
 
 def test_the_floor_row_is_labelled_and_judged_by_nothing():
-    cells = _row("signed", "POST /sign", 560.0).cells(IDLE_US)
+    cells = _row("signed", "POST /sign", 560.0).cells(START_US)
 
     assert cells[3] == "bare Flask + 1 RS256 signature on granian"
     assert cells[-2:] == ["-", "-"]
