@@ -55,11 +55,16 @@ def _child_exit(_server, worker) -> None:
     metrics.worker_exited(worker.pid)
 
 
+def bind_address(host: str, port: int) -> str:
+    """``host:port``, an IPv6 host in brackets (RFC 3986 §3.2.2): ``[::1]:8000``."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def run(host: str, port: int, workers: int, threads: int | None, load: Callable[[], Flask]) -> None:
     """Serve until stopped (SIGTERM: in-flight requests finish within ``GRACEFUL_TIMEOUT``)."""
     _Gunicorn(
         {
-            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "bind": bind_address(host, port),
             "workers": workers,
             "threads": threads or 1,
             "accesslog": None,

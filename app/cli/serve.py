@@ -107,7 +107,7 @@ def serve(
     configure_process_logging()
     runtime().keys.signing_key()  # fail now, clearly, if there is no key
     _check_port_free(host, port)
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    bind = gunicorn_server.bind_address(host, port)
     try:
         metrics.prepare_for_server(settings().instance_dir, bind)
     except OSError as exc:
