@@ -10,7 +10,8 @@ into exit status 1):
   block (median): on a shared VM one signature drifted from 240 to 364 us within
   minutes, so one measurement at the start decided the verdict by luck. Bare
   Flask's ``POST /sign`` (one signature a request) is printed beside it: the
-  floor of a Flask token server on that server, signature and serving together;
+  floor of a Flask token server on that server, signature and serving together,
+  and the notes say whether that floor would itself fit the limit;
 - ``/token`` ES256: zero errors (reported beside RS256);
 - ``/introspect``: at least 1.0x oidc-provider's introspection rate, zero errors.
 
@@ -99,6 +100,13 @@ class Row:
         measurements, or START_US (measured once at the start) where there are none."""
         return statistics.median(self.signatures) if self.signatures else start_us
 
+    def cpu_limit_us(self, start_us: float) -> float | None:
+        """The RS256 ``/token`` CPU target: one signature plus 1.5x bare Flask's request
+        (None without a bare Flask measurement)."""
+        if not (self.bare and self.bare.samples):
+            return None
+        return self.allowed_signature_us(start_us) + CPU_BARE_FACTOR * self.bare.cpu_us
+
     def judge(self, start_us: float) -> tuple[str, list[str], list[str]]:
         """(the target as text, the parts missed, the parts that cannot be judged)."""
         if self.role != "gatehouse":
@@ -124,8 +132,8 @@ class Row:
             else:
                 parts.append("p99<=peer's")
                 unjudged.append("p99")
-            if self.bare and self.bare.samples:
-                limit = self.allowed_signature_us(start_us) + CPU_BARE_FACTOR * self.bare.cpu_us
+            limit = self.cpu_limit_us(start_us)
+            if limit is not None:
                 parts.append(f"cpu<={limit:.0f}us")
                 if self.cpu_us > limit:
                     missed.append("cpu")
@@ -193,7 +201,8 @@ NUMERIC = {4, 5, 6, 7, 9, 10, 11}
 
 
 def signature_notes(rows: list[Row], start_us: float) -> list[str]:
-    """For each judged CPU target: the signature it allowed, and the served floor."""
+    """For each judged CPU target: the signature it allowed, and the served floor, with
+    whether that floor (bare Flask doing one signature) would itself fit the limit."""
     lines = []
     for row in rows:
         if row.role != "gatehouse" or row.scenario != "/token" or not row.signatures:
@@ -203,11 +212,13 @@ def signature_notes(rows: list[Row], start_us: float) -> list[str]:
             f"{row.allowed_signature_us(start_us):.0f} us (median of {len(row.signatures)} rounds, "
             f"{min(row.signatures):.0f}-{max(row.signatures):.0f}; {start_us:.0f} at the start)"
         )
-        if row.signed and row.signed.samples:
-            extra = row.cpu_us - row.signed.cpu_us
+        limit = row.cpu_limit_us(start_us)
+        if row.signed and row.signed.samples and limit is not None:
+            floor = row.signed.cpu_us
             line += (
-                f"; bare Flask + 1 signature served {row.signed.cpu_us:.0f} us/req, "
-                f"Gatehouse /token {extra:+.0f} us/req beside it"
+                f"; bare Flask + 1 signature served {floor:.0f} us/req "
+                f"({'within' if floor <= limit else 'over'} the limit of {limit:.0f}), "
+                f"Gatehouse /token {row.cpu_us - floor:+.0f} us/req beside it"
             )
         lines.append(line)
     return lines

@@ -57,7 +57,17 @@ def test_the_notes_give_the_signature_its_range_and_the_served_floor():
     (line,) = signature_notes([_token_row(610.0, [300.0, 320.0, 360.0])], START_US)
 
     assert "one RS256 signature 320 us (median of 3 rounds, 300-360; 240 at the start)" in line
-    assert "bare Flask + 1 signature served 560 us/req, Gatehouse /token +50 us/req" in line
+    assert "bare Flask + 1 signature served 560 us/req (within the limit of 620)" in line
+    assert "Gatehouse /token +50 us/req beside it" in line
+
+
+def test_the_notes_say_when_the_floor_itself_is_over_the_limit():
+    row = _token_row(700.0, [300.0, 320.0, 360.0])
+    row.signed = _row("signed", "POST /sign", 640.0, rate=3000.0)
+
+    (line,) = signature_notes([row], START_US)
+
+    assert "bare Flask + 1 signature served 640 us/req (over the limit of 620)" in line
 
 
 def test_the_floor_row_is_labelled_and_judged_by_nothing():
