@@ -45,18 +45,6 @@ def test_serve_rejects_a_bad_port(gh):
     assert "port" in result.stderr.lower()
 
 
-@pytest.mark.parametrize(
-    ("host", "bound"),
-    [("127.0.0.1", "127.0.0.1:8000"), ("::1", "[::1]:8000"), ("2001:db8::7", "[2001:db8::7]:8000")],
-)
-def test_an_ipv6_host_is_bracketed_in_the_bind_address(host, bound):
-    """gunicorn's ``bind`` and the metrics directory's instance name: ``::1:8000`` would be
-    read as host ``::1:8000`` with no port."""
-    from app.cli.gunicorn_server import bind_address
-
-    assert bind_address(host, 8000) == bound
-
-
 def test_the_settings_are_read_once_then_leave_the_process_environment(monkeypatch, tmp_path):
     """Granian copies ``os.environ`` into every request's WSGI environ: the database URL
     and the session key must not be there, yet each worker gets every setting, the

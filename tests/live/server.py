@@ -118,10 +118,15 @@ class LiveServer:
 
 
 def _launch(
-    env: dict[str, str], port: int, log_path: Path, workers: int, args: Sequence[str] = ()
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    workers: int,
+    args: Sequence[str] = (),
+    host: str = "127.0.0.1",
 ) -> LiveServer:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = ["serve", "--port", str(port), "--workers", str(workers), *args]
+    command = ["serve", "--host", host, "--port", str(port), "--workers", str(workers), *args]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", *command],
@@ -132,7 +137,8 @@ def _launch(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped with it
         )
-    return LiveServer(f"http://127.0.0.1:{port}", port, env, log_path.parent, log_path, process)
+    url_host = f"[{host}]" if ":" in host else host  # RFC 3986 §3.2.2: an IPv6 literal
+    return LiveServer(f"http://{url_host}:{port}", port, env, log_path.parent, log_path, process)
 
 
 def stop(servers: Sequence[LiveServer]) -> None:
@@ -155,6 +161,7 @@ def running_servers(
     workers: int = 2,
     args: Sequence[str] = (),
     while_starting: Callable[[], object] | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[list[LiveServer]]:
     """Start one ``gatehouse serve`` per ``(env, port, log_path)``, all ready; stop them after.
 
@@ -173,7 +180,7 @@ def running_servers(
             runtime_dir = runtime_root / str(index)
             runtime_dir.mkdir()
             env = env | {"XDG_RUNTIME_DIR": str(runtime_dir)}
-            servers.append(_launch(env, port, log_path, workers, args))
+            servers.append(_launch(env, port, log_path, workers, args, host))
         if while_starting is not None:
             while_starting()
         for server in servers:
@@ -183,8 +190,15 @@ def running_servers(
 
 @contextmanager
 def running_server(
-    env: dict[str, str], port: int, log_path: Path, *, workers: int = 2, args: Sequence[str] = ()
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    *,
+    workers: int = 2,
+    args: Sequence[str] = (),
+    host: str = "127.0.0.1",
 ) -> Iterator[LiveServer]:
-    """One ``gatehouse serve`` on 127.0.0.1:``port``, ready; stopped when the block exits."""
-    with running_servers([(env, port, log_path)], workers=workers, args=args) as (server,):
+    """One ``gatehouse serve`` on ``host``:``port``, ready; stopped when the block exits."""
+    specs = [(env, port, log_path)]
+    with running_servers(specs, workers=workers, args=args, host=host) as (server,):
         yield server

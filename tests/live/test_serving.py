@@ -8,6 +8,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -47,6 +48,27 @@ def test_gunicorn_serves_when_asked(
         lines = _serves(server, factory)
         assert requests.get(f"{server.url}/healthz", timeout=10).headers["Server"] == "gunicorn"
     assert sum("Booting worker" in line["message"] for line in lines) >= 2
+
+
+@pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
+def test_serve_listens_on_an_ipv6_host(
+    server_name: str,
+    factory: Factory,
+    database_url: str,
+    keys_dir: Path,
+    tmp_path: Path,
+    server_logs,
+) -> None:
+    """``gatehouse serve --host ::1``: the server answers on [::1], and only there."""
+    port = free_port()
+    env = server_env(database_url, keys_dir, tmp_path / "instance", f"http://[::1]:{port}")
+    args = ["--server", server_name]
+    with running_server(env, port, tmp_path / "server.log", args=args, host="::1") as server:
+        server_logs.append(server)
+        assert server.url == f"http://[::1]:{port}"
+        _serves(server, factory)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
 
 
 def test_restart_loses_nothing(
