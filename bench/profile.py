@@ -3,7 +3,8 @@
 It builds the same throwaway environment as ``python -m bench`` (SQLite, or a scratch
 schema with ``--postgres URL``), then calls the WSGI app N times in this process, once
 timed and once under cProfile, and prints the CPU time per request and the top
-functions. No server and no network: ``baseline`` does the same for the bare Flask app.
+functions. No server and no network: ``baseline`` and ``sign`` do the same for the bare
+Flask app's ``POST /`` and ``POST /sign``.
 ``token-jwt`` is ``/token`` for a key client (``private_key_jwt``): every request
 carries a new ES256 assertion, signed beforehand, so its ``jti`` is remembered once
 each (in the database, or in Redis with ``--redis URL``).
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
@@ -61,13 +63,13 @@ def wsgi_caller(
     return call
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("endpoint", choices=["baseline", "token", "token-jwt", "introspect"])
+ENDPOINTS = ["baseline", "sign", "token", "token-jwt", "introspect"]
+
+
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the request (shared with ``bench.instructions``)."""
+    parser.add_argument("endpoint", choices=ENDPOINTS)
     parser.add_argument("--alg", default="RS256", choices=["RS256", "ES256", "EdDSA"])
-    parser.add_argument("-n", type=int, default=2000, help="requests to profile (2000)")
-    parser.add_argument("--top", type=int, default=30, help="functions to list (30)")
-    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative)")
     parser.add_argument(
         "--metrics",
         choices=["served", "process"],
@@ -77,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--postgres", metavar="URL", help="a scratch schema in this database")
     parser.add_argument("--redis", metavar="URL", help="GATEHOUSE_REDIS_URL for the app")
-    args = parser.parse_args(argv)
 
+
+@contextmanager
+def prepared(args: argparse.Namespace, assertions: int) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A throwaway environment and (path, a function making one request of ``args.endpoint``);
+    ``token-jwt`` gets ``assertions`` fresh assertions, one per request."""
     tmp = Path(tempfile.mkdtemp(prefix="gatehouse-profile-"))
     database = PostgresDatabase(args.postgres) if args.postgres else SqliteDatabase()
     try:
@@ -99,21 +105,35 @@ def main(argv: list[str] | None = None) -> int:
         token_headers = form | {"Authorization": basic(env.client)}
         answer = http.post("/token", data="grant_type=client_credentials", headers=token_headers)
         assert answer.status_code == 200, answer.get_data(as_text=True)
-        if args.endpoint == "baseline":
+        if args.endpoint in ("baseline", "sign"):
             from bench.baseline import app as baseline_app
 
             target = baseline_app
-            path, body, headers = "/", "grant_type=client_credentials", form
+            path = "/" if args.endpoint == "baseline" else "/sign"
+            body, headers = "grant_type=client_credentials", form
         elif args.endpoint == "token":
             path, body, headers = "/token", "grant_type=client_credentials", token_headers
         elif args.endpoint == "token-jwt":
-            path, body, headers = "/token", assertion_bodies(env, 200 + 2 * args.n), form
+            path, body, headers = "/token", assertion_bodies(env, assertions), form
         else:
             token = answer.get_json()["access_token"]
             path, body = "/introspect", f"token={token}"
             headers = form | {"Authorization": basic(env.introspector)}
+        yield path, wsgi_caller(target, path, body, headers)
+    finally:
+        database.drop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        call = wsgi_caller(target, path, body, headers)
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    add_request_arguments(parser)
+    parser.add_argument("-n", type=int, default=2000, help="requests to profile (2000)")
+    parser.add_argument("--top", type=int, default=30, help="functions to list (30)")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative)")
+    args = parser.parse_args(argv)
+
+    with prepared(args, 200 + 2 * args.n) as (path, call):
         for _ in range(min(200, args.n)):  # warm caches
             call()
         started, cpu = time.perf_counter(), time.process_time()
@@ -132,9 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
-    finally:
-        database.drop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
