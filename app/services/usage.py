@@ -22,8 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from flask import current_app
@@ -95,16 +94,22 @@ _after_send: ContextVar[list[Callable[[], None]] | None] = ContextVar(
 )
 
 
-@contextmanager
-def deferring() -> Iterator[list[Callable[[], None]]]:
-    """Within the block, ``after_response`` work is collected into the list yielded, for
-    the caller to run once its response is sent (``app.instrumentation``, per request)."""
-    pending: list[Callable[[], None]] = []
-    token = _after_send.set(pending)
-    try:
-        yield pending
-    finally:
-        _after_send.reset(token)
+class deferring:  # lower case: used like a function, in a with statement
+    """Within the block, ``after_response`` work is collected into the list it gives, for
+    the caller to run once its response is sent (``app.instrumentation``, per request).
+
+    A class rather than ``@contextmanager``, as ``app.logs.serving``: entered on every request.
+    """
+
+    __slots__ = ("pending", "_token")
+
+    def __enter__(self) -> list[Callable[[], None]]:
+        self.pending: list[Callable[[], None]] = []
+        self._token = _after_send.set(self.pending)
+        return self.pending
+
+    def __exit__(self, *_exc: object) -> None:
+        _after_send.reset(self._token)
 
 
 def after_response(work: Callable[[], None]) -> None:
