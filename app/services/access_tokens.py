@@ -19,7 +19,7 @@ from app import metrics
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import RevokedToken
-from app.models.types import utcnow
+from app.models.types import epoch_seconds, utcnow
 from app.security import jwts
 from app.services import revocation_feed
 from app.services.client_cache import ClientSnapshot
@@ -75,7 +75,7 @@ def issue(
     of its ``expires_on`` day. Counted in ``gatehouse_tokens_issued_total``."""
     state = runtime()
     now = int(time.time())
-    client_end = int(client.valid_until.replace(tzinfo=UTC).timestamp())
+    client_end = epoch_seconds(client.valid_until)
     exp = min(now + state.settings.token_ttl, client_end)
     claims = {
         "iss": state.settings.issuer,
@@ -142,7 +142,7 @@ def _still_valid(state: Runtime, claims: dict[str, Any]) -> bool:
     client = state.clients.get(claims["client_id"])
     if client is None or not client.is_active(utcnow()):
         return False
-    if client.not_before and claims["iat"] < int(client.not_before.replace(tzinfo=UTC).timestamp()):
+    if client.not_before and claims["iat"] < epoch_seconds(client.not_before):
         return False
     if not set(claims["scope"].split()) <= set(client.scopes):
         return False

@@ -9,14 +9,14 @@ taking an id (revocations are rare; SQLite serialises writers anyway).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import RevocationEvent
-from app.models.types import utcnow
+from app.models.types import epoch_seconds, utcnow
 from app.services.runtime import settings
 
 PAGE = 1000
@@ -72,16 +72,12 @@ def _describe(event: RevocationEvent) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": event.type,
         "client_id": event.client_id,
-        "revoked_at": _timestamp(event.revoked_at),
+        "revoked_at": epoch_seconds(event.revoked_at),
     }
     if event.jti:
         body["jti"] = event.jti
     if event.not_before:
-        body["not_before"] = _timestamp(event.not_before)
+        body["not_before"] = epoch_seconds(event.not_before)
     if event.scope is not None:
         body["scope"] = event.scope
     return body
-
-
-def _timestamp(moment: datetime) -> int:
-    return int(moment.replace(tzinfo=UTC).timestamp())
