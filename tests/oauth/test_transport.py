@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import Flask
+from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from app.extensions import db
+from app.oauth.server import OAuthRequest
 from app.services import catalogue
 from tests.conftest import Factory
 from tests.oauth.helpers import CC, assert_oauth_error
@@ -47,6 +50,18 @@ def test_https_directly_or_through_a_trusted_proxy_is_served(https_app):
 def test_no_app_loosens_transport_for_the_whole_process(app):
     """An http issuer is allowed per app; the process environment is left alone."""
     assert "AUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_the_oauth_request_is_authlib_s_without_its_transport_check():
+    """``OAuthRequest`` skips Authlib's ``__init__`` (its transport check is done before):
+    it must still set every attribute Authlib's sets, to the value Authlib would."""
+    headers = {"Authorization": "Basic eDp5"}
+    form = MultiDict([("grant_type", "client_credentials")])
+    ours = OAuthRequest("POST", "https://auth.example.com", "/token", headers, form, "192.0.2.1")
+    authlib = OAuth2Request("POST", "https://auth.example.com/token", headers=headers)
+    authlib.payload = ours.payload
+    assert {name: getattr(ours, name) for name in vars(authlib)} == vars(authlib)
+    assert (ours.path, ours.address, ours.form) == ("/token", "192.0.2.1", form)
 
 
 def test_an_issuer_written_with_an_upper_case_scheme_is_https_everywhere(config, app):
