@@ -24,7 +24,7 @@ SECRET_LENGTH = len(PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH
 CLIENT_ID_LENGTH = 24
 _ALPHABET_SET = frozenset(ALPHABET)
 _DIGIT = {character: value for value, character in enumerate(ALPHABET)}
-_SECRET_SHAPE = re.compile(f"{PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
+_SECRET_SHAPE = re.compile(f"{PREFIX}[{ALPHABET}]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 def _base62(number: int, width: int) -> str:

@@ -74,6 +74,16 @@ def test_malformed_values_are_rejected(bad):
     assert not secrets.is_well_formed(bad)
 
 
+def test_a_good_secret_with_anything_around_or_in_it_is_rejected():
+    """The shape is matched whole and in ASCII: no trailing newline (a regex ``$`` would let
+    one through), no other script's digits or letters (``str.isdigit`` takes "٣"), and no
+    checksum that decodes above 32 bits."""
+    good = secrets.generate_secret()
+    for bad in (good + "\n", " " + good, good[:10] + "٣" + good[11:], good[:10] + "é" + good[11:]):
+        assert not secrets.is_well_formed(bad), bad
+    assert not secrets.is_well_formed(good[: -secrets.CHECKSUM_LENGTH] + "zzzzzz")
+
+
 def test_a_forged_secret_with_a_correct_checksum_is_well_formed_but_matches_nothing():
     body = "gts_" + "A" * 43
     forged = body + base62(zlib.crc32(body.encode()), 6)
