@@ -134,7 +134,10 @@ def _handle_signals(stop: threading.Event) -> Callable[[], None]:
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         log.info("mail worker stopping (%s)", signal.Signals(signum).name)
-        stop.set()
+        # Not ``stop.set()`` here: the handler runs in the main thread, which may hold the
+        # event's (non-reentrant) lock inside ``stop.wait``, and would wait on itself for
+        # ever. Another thread sets it once the main thread lets the lock go.
+        threading.Thread(target=stop.set, name="mail-worker-stop").start()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
 
