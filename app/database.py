@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.extensions import db, migrate
-from app.instance import private_dir, private_sqlite
+from app.instance import private_dir, private_sqlite, switch_to_wal
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: the longest a request waits for a lock held by another connection
@@ -66,8 +66,8 @@ def _engine_options(url: str) -> dict[str, object]:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    switch_to_wal(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")

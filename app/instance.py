@@ -2,18 +2,23 @@
 
 It holds the SQLite database (password hashes, secret hashes, the audit log), the
 session key and the failure counts: the folder is 0700 and every file 0600, on
-creation and, for an instance made before this rule, at every start.
+creation and, for an instance made before this rule, at every start. Its SQLite files
+run in WAL mode, which ``switch_to_wal`` sets safely when several workers open one at once.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from contextlib import suppress
 from pathlib import Path
 
 DIR_MODE, FILE_MODE = 0o700, 0o600
 #: the files SQLite keeps beside a database in WAL mode
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+#: how long a connection may retry switching a new database file to WAL (seconds)
+WAL_SWITCH_TIMEOUT = 2.0
 
 
 def private_dir(path: Path) -> Path:
@@ -40,6 +45,24 @@ def private_sqlite(path: Path) -> None:
     private_file(path)
     for suffix in SQLITE_COMPANIONS:
         _tighten(path.with_name(path.name + suffix))
+
+
+def switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database file in WAL mode, waiting for another process doing the same.
+
+    Switching the journal mode takes an exclusive lock without calling the busy handler,
+    so two workers opening a new file at once saw "database is locked" about one time in
+    ten. A file already in WAL answers at once.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _tighten(path: Path) -> None:

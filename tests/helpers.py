@@ -1,11 +1,12 @@
 """What many test packages share: the people of the ``people`` fixture, request headers,
-an environment for subprocesses that holds none of the developer's settings, and a
-forked child's answer."""
+an environment for subprocesses that holds none of the developer's settings, a
+forked child's answer, and work started at the same moment."""
 
 from __future__ import annotations
 
 import base64
 import os
+import threading
 from collections.abc import Callable
 
 PASSWORD = "correct horse battery staple"
@@ -51,3 +52,24 @@ def in_forked_child(work: Callable[[], str]) -> tuple[int, str]:
         said = answer.read()
     os.waitpid(child, 0)
     return child, said
+
+
+def at_once(*work: Callable[[], object]) -> list[object]:
+    """Run each callable in its own thread, released together; what each returned or
+    raised, in order."""
+    start = threading.Barrier(len(work))
+    outcomes: list[object] = [None] * len(work)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = work[index]()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -7,17 +7,21 @@ and blocks writes), as a long ``gatehouse`` command or a stuck process would.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from app.database import LOCK_WAIT_MS, _sqlite_pragmas
 from app.extensions import db
 from app.models import Client
+from tests.helpers import at_once
 from tests.oauth.helpers import CC, access_token
 
 #: the busy timeout of request paths is a few seconds, far below the server's 30 s worker timeout
@@ -89,3 +93,22 @@ def test_the_usage_write_happens_after_the_response(app, http, factory):
     assert _last_used(app, creds.client_id) is None  # not on the response path
     response.close()
     assert _last_used(app, creds.client_id) is not None
+
+
+def _connect_as_the_app(path: Path) -> str:
+    """A new connection with the app's per-connection settings; its journal mode."""
+    conn = sqlite3.connect(path, timeout=LOCK_WAIT_MS / 1000)
+    try:
+        _sqlite_pragmas(conn, None)
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_workers_opening_a_new_sqlite_database_at_once_both_connect(tmp_path):
+    """Each new connection switches the file to WAL, which does not wait on the busy
+    timeout: two processes opening a new database at once both get a connection."""
+    for round_ in range(100):
+        connect = functools.partial(_connect_as_the_app, tmp_path / f"new-{round_}.db")
+        outcomes = at_once(connect, connect)
+        assert outcomes == ["wal", "wal"], outcomes

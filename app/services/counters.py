@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import Protocol
 
 from app import process
-from app.instance import private_dir, private_sqlite
+from app.instance import private_dir, private_sqlite, switch_to_wal
 
 log = logging.getLogger(__name__)
 #: how long a write to the instance file may wait for another worker's (seconds)
 FILE_BUSY_TIMEOUT = 0.25
-#: how long a process's first connection may retry switching a new file to WAL (seconds)
-FILE_SETUP_TIMEOUT = 2.0
 MAX_MEMORY_KEYS = 100_000
 
 
@@ -95,7 +93,7 @@ class FileCounters:
             conn = sqlite3.connect(
                 self.path, timeout=FILE_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
-            _switch_to_wal(conn)
+            switch_to_wal(conn)  # a worker's first failure may meet another's on a new file
             conn.execute("PRAGMA synchronous=OFF")  # counts may be lost in a crash, never wrong
             for statement in self.SCHEMA:
                 conn.execute(statement)
@@ -149,25 +147,6 @@ class FileCounters:
         if now - self._pruned >= self.PRUNE_EVERY:
             conn.execute("DELETE FROM failures WHERE expires < ?", (now,))
             self._pruned = now
-
-
-def _switch_to_wal(conn: sqlite3.Connection) -> None:
-    """Put the file in WAL mode, waiting for another worker doing the same.
-
-    Switching the journal mode takes an exclusive lock without calling the busy handler,
-    so two workers opening a new file at once saw "database is locked" about one time in
-    ten, and the loser's first failure was counted in its own memory, not the instance's.
-    """
-    deadline = time.monotonic() + FILE_SETUP_TIMEOUT
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError:
-            if time.monotonic() >= deadline:
-                conn.close()
-                raise
-            time.sleep(0.005)
 
 
 class RedisCounters:
