@@ -1,8 +1,9 @@
-"""Allowed networks: the CIDR ranges a client may authenticate from (IPv4 or IPv6).
+"""Source addresses: the networks a client may authenticate from, and the key an
+address's failures are counted under.
 
-Checked at registration (an impossible range is a clear error) and on every client
-authentication, against the one source address the app uses everywhere
-(``app.http_policy.client_address``).
+Allowed networks (CIDR ranges, IPv4 or IPv6) are checked at registration (an
+impossible range is a clear error) and on every client authentication, against the
+one source address the app uses everywhere (``app.http_policy.client_address``).
 """
 
 from __future__ import annotations
@@ -59,16 +60,44 @@ def compile_networks(networks: Iterable[str]) -> tuple[Network, ...]:
 def allows(networks: tuple[Network, ...], address: str) -> bool:
     """Whether ``address`` is inside one of ``networks`` (empty: anywhere).
 
-    An IPv4 address written as IPv6 (``::ffff:192.0.2.1``, as dual-stack sockets
-    report it) is compared as the IPv4 address it is. An address that does not
-    parse is outside every network.
+    An address that does not parse is outside every network.
     """
     if not networks:
         return True
+    ip = _parse(address)
+    return ip is not None and any(ip in network for network in networks)
+
+
+#: RFC 4291 §2.5.1: an IPv6 interface identifier is 64 bits, so whoever holds a /64
+#: (the usual allocation to one subscriber, RFC 6177) can send from 2**64 addresses,
+#: and RFC 8981 has hosts rotate through them on their own.
+IPV6_COUNTING_PREFIX = 64
+
+
+def limit_key(address: str) -> str:
+    """The key failures from ``address`` are counted under, for the per-address limits.
+
+    An IPv4 address is itself (also when written ``::ffff:192.0.2.1``); an IPv6
+    address counts as its whole /64, or one caller could step to a new address
+    whenever it was refused. Anything that does not parse is kept as it is. Logs and
+    the audit log keep the exact address: only the counting is coarser.
+    """
+    ip = _parse(address)
+    if ip is None:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    prefix = int(ip) >> (128 - IPV6_COUNTING_PREFIX) << (128 - IPV6_COUNTING_PREFIX)
+    return str(ipaddress.IPv6Network((prefix, IPV6_COUNTING_PREFIX)))
+
+
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, an IPv4 one written as IPv6 (``::ffff:192.0.2.1``, as dual-stack
+    sockets report it) taken as the IPv4 address it is; None if it does not parse."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in networks)
+        return ip.ipv4_mapped
+    return ip

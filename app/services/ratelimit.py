@@ -10,6 +10,9 @@ Three uses, one mechanism:
   is refused, even with the right password);
 - failed console sign-ins per address, whatever the emails (20 a minute).
 
+An address is counted under ``app.security.networks.limit_key``: an IPv6 caller
+as its whole /64, which it could otherwise step through.
+
 The window slides: the count is this fixed window's failures plus the previous
 window's, weighted by how much of it still lies within one window of now (the
 two-window estimate of a sliding window), so a burst straddling a window

@@ -102,3 +102,23 @@ def test_a_member_sees_the_refusals_against_their_own_email(app, console, people
     console.login(MEMBER)
     html = console.page("/audit")
     assert html.count("Sign-in refused") == 1 and "wrong_password" in html
+
+
+def test_stepping_through_one_ipv6_64_does_not_escape_the_lock(app, console, people):
+    """Whoever holds a /64 can send from 2**64 addresses: the lock is on the /64, while the
+    audit log keeps each exact address."""
+    remaining = LOGIN_WINDOW - time.time() % LOGIN_WINDOW
+    if remaining < 10:  # start away from a window boundary
+        time.sleep(remaining + 0.1)
+
+    def sign_in(password: str, address: str) -> int:
+        form = {"email": MEMBER, "password": password, "csrf_token": console.token()}
+        response = console.http.post("/login", data=form, environ_base={"REMOTE_ADDR": address})
+        return response.status_code
+
+    tried = [f"2001:db8:7:7::{host}" for host in range(1, LOGIN_LIMIT + 1)]
+    assert [sign_in(WRONG, address) for address in tried] == [401] * LOGIN_LIMIT
+    assert sign_in(PASSWORD, "2001:db8:7:7:ffff::1") == 429
+    assert sign_in(PASSWORD, "2001:db8:7:8::1") == 302  # the next /64 is not locked
+    logged = [(address, details["reason"]) for _, _, address, details in refusals(app)]
+    assert logged == [(a, "wrong_password") for a in tried] + [("2001:db8:7:7:ffff::1", "locked")]

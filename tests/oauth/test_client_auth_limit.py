@@ -22,8 +22,11 @@ LIMIT = 5
 OTHER_ADDRESS = "10.9.9.9"
 
 
-def in_one_window(check: Callable[[str], None], prefix: str = "test") -> None:
-    """Run ``check(address)`` with a fresh source address, within one limiter window.
+def in_one_window(
+    check: Callable[[str], None], prefix: str = "test", fresh: Callable[[], str] | None = None
+) -> None:
+    """Run ``check(address)`` with a fresh source address (``fresh()``, or one made of
+    ``prefix``), within one limiter window.
 
     Counts are per address and per clock minute: if a minute boundary fell inside a
     failed run, the count restarted half-way, so run once more with a new address.
@@ -31,7 +34,7 @@ def in_one_window(check: Callable[[str], None], prefix: str = "test") -> None:
     for attempt in range(2):
         window = int(time.time() // 60)
         try:
-            check(f"{prefix}-{uuid.uuid4().hex}")
+            check(fresh() if fresh else f"{prefix}-{uuid.uuid4().hex}")
             return
         except AssertionError:
             if attempt or int(time.time() // 60) == window:
@@ -121,6 +124,47 @@ def test_another_address_is_unaffected(limited, request):
         assert ok.status_code == 200
 
     in_one_window(check)
+
+
+def _fresh_ipv6_64() -> str:
+    """The first four groups of an IPv6 /64 no test has used (documentation range)."""
+    groups = uuid.uuid4().hex[:8]
+    return f"2001:db8:{groups[:4]}:{groups[4:]}"
+
+
+def _fresh_ipv4() -> str:
+    """An address in the benchmarking range (RFC 2544) no test has likely used."""
+    number = uuid.uuid4().int
+    return f"198.{18 + number % 2}.{number >> 8 & 255}.{number >> 16 & 255}"
+
+
+def test_every_address_of_one_ipv6_64_shares_one_count(limited, request):
+    """A caller holding a /64 could step to a new address whenever refused: counted as one."""
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def check(network: str) -> None:
+        for host in range(1, LIMIT + 1):
+            assert_oauth_error(_fail(http, creds, f"{network}::{host}"), 401, "invalid_client")
+        _assert_429(_fail(http, creds, f"{network}:ffff:ffff:ffff:fffe"))
+        # the next /64 is another caller's
+        neighbour = f"{network[:-4]}{(int(network[-4:], 16) + 1) % 0x10000:04x}::1"
+        assert_oauth_error(_fail(http, creds, neighbour), 401, "invalid_client")
+
+    in_one_window(check, fresh=_fresh_ipv6_64)
+
+
+def test_an_ipv4_address_written_as_ipv6_is_counted_as_itself(limited, request):
+    """Dual-stack sockets report IPv4 callers as ``::ffff:a.b.c.d``: one caller, one count."""
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def check(address: str) -> None:
+        for _ in range(LIMIT):
+            assert_oauth_error(_fail(http, creds, f"::ffff:{address}"), 401, "invalid_client")
+        _assert_429(_fail(http, creds, address))
+
+    in_one_window(check, fresh=_fresh_ipv4)
 
 
 def test_the_test_clients_default_address_is_counted(limited, request):

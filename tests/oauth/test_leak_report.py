@@ -147,3 +147,15 @@ def test_a_report_needs_no_csrf_token_nor_session(http):
     answer = report(http, {"credentials": []})
     assert answer.status_code == 202
     assert "Set-Cookie" not in answer.headers
+
+
+def test_reports_from_one_ipv6_64_share_one_limit(config, request):
+    """A reporter holding a /64 cannot step past the limit by changing addresses."""
+    config["GATEHOUSE_AUTH_FAILURES_PER_MINUTE"] = "3"
+    http = request.getfixturevalue("http")
+    statuses = [
+        report(http, {"credentials": []}, address=f"2001:db8:5:5::{host}").status_code
+        for host in range(1, 6)
+    ]
+    assert statuses == [202, 202, 202, 429, 429]
+    assert report(http, {"credentials": []}, address="2001:db8:5:6::1").status_code == 202

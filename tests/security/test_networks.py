@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.security.networks import NetworkError, allows, compile_networks, parse_networks
+from app.security.networks import (
+    NetworkError,
+    allows,
+    compile_networks,
+    limit_key,
+    parse_networks,
+)
 
 
 def test_networks_are_normalised():
@@ -58,3 +64,20 @@ def test_too_many_networks_are_refused():
 )
 def test_addresses_are_matched(networks, address, allowed):
     assert allows(compile_networks(networks), address) is allowed
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.1", "192.0.2.1"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),  # IPv4 through a dual-stack socket
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # same /64, same key
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next /64 is another caller
+        ("fe80::1%eth0", "fe80::/64"),  # a zone names the interface, not the caller
+        ("unknown", "unknown"),
+        ("", ""),
+    ],
+)
+def test_failures_are_counted_per_ipv4_address_and_per_ipv6_64(address, key):
+    assert limit_key(address) == key
