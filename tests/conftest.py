@@ -8,6 +8,9 @@ default catalogue) and leaves them empty.
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import shutil
 import uuid
@@ -26,6 +29,7 @@ from sqlalchemy import create_engine, make_url, text
 from app import create_app
 from app.cli import cli
 from app.extensions import db
+from app.logs import JsonFormatter
 from app.services import catalogue, clients, users
 from app.services.actors import Actor
 from app.services.signing_keys import KeyStore
@@ -299,3 +303,17 @@ def address_prefix(redis_url: str) -> Iterator[str]:
     for key in client.scan_iter(match=f"gatehouse:*{prefix}-*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def logged() -> Iterator[Callable[[], list[dict]]]:
+    """The JSON lines the ``app`` loggers wrote so far in the test, each parsed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("app")
+    logger.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logger.removeHandler(handler)

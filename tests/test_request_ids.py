@@ -3,34 +3,17 @@ request: a client holding a failed ``/token`` answer can point the operator at i
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from app.logs import JsonFormatter
 from app.security.secrets import generate_secret
 from tests.helpers import basic_auth
 from tests.oauth.helpers import CC
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def logged() -> Iterator[Callable[[], list[dict]]]:
-    """The JSON lines the ``app`` loggers wrote so far in the test, each parsed."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("app")
-    logger.addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        logger.removeHandler(handler)
 
 
 def failure_lines(logged: Callable[[], list[dict]]) -> list[dict]:

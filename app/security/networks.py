@@ -72,19 +72,25 @@ def allows(networks: tuple[Network, ...], address: str) -> bool:
 #: (the usual allocation to one subscriber, RFC 6177) can send from 2**64 addresses,
 #: and RFC 8981 has hosts rotate through them on their own.
 IPV6_COUNTING_PREFIX = 64
+#: RFC 6052 §2.1: NAT64's well-known prefix carries an IPv4 address in its last 32 bits
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def limit_key(address: str) -> str:
     """The key failures from ``address`` are counted under, for the per-address limits.
 
-    An IPv4 address is itself (also when written ``::ffff:192.0.2.1``); an IPv6
-    address counts as its whole /64, or one caller could step to a new address
-    whenever it was refused. Anything that does not parse is kept as it is. Logs and
-    the audit log keep the exact address: only the counting is coarser.
+    An IPv4 address is itself, also when it arrives as IPv6 (``::ffff:192.0.2.1``
+    from a dual-stack socket, ``64:ff9b::c000:201`` through NAT64: else every IPv4
+    caller behind the translator would share one count). Any other IPv6 address
+    counts as its whole /64, or one caller could step to a new address whenever it
+    was refused. Anything that does not parse is kept as it is. Logs and the audit
+    log keep the exact address: only the counting is coarser.
     """
     ip = _parse(address)
     if ip is None:
         return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip in NAT64_PREFIX:
+        ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ip)
     prefix = int(ip) >> (128 - IPV6_COUNTING_PREFIX) << (128 - IPV6_COUNTING_PREFIX)

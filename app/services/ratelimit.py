@@ -1,6 +1,6 @@
 """Failures counted per key over a sliding window; beyond the limit, the caller waits.
 
-Three uses, one mechanism:
+Four uses, one mechanism:
 
 - failed client authentications per source address (beyond 60 a minute,
   further *failures* get 429 with ``Retry-After``; a request whose credentials
@@ -8,10 +8,13 @@ Three uses, one mechanism:
   throttled by another client's failures, even from a shared address);
 - failed console sign-ins per email and address (after 5 in 15 minutes the pair
   is refused, even with the right password);
-- failed console sign-ins per address, whatever the emails (20 a minute).
+- failed console sign-ins per address, whatever the emails (20 a minute);
+- leaked-credential reports per address, every report counted (as client
+  authentications: 60 a minute).
 
-An address is counted under ``app.security.networks.limit_key``: an IPv6 caller
-as its whole /64, which it could otherwise step through.
+An address is counted under ``app.security.networks.limit_key``: an IPv4 address
+as itself however it arrives, an IPv6 caller as its whole /64, which it could
+otherwise step through.
 
 The window slides: the count is this fixed window's failures plus the previous
 window's, weighted by how much of it still lies within one window of now (the

@@ -116,6 +116,22 @@ def test_failed_sign_ins_from_one_address_are_limited_whatever_the_emails(consol
     assert other.status_code == 302  # another address is not affected
 
 
+def test_failed_sign_ins_across_one_ipv6_64_are_limited_as_one_address(console, people):
+    """Whoever holds a /64 can send from 2**64 addresses: 20 failures a minute over the /64."""
+
+    def sign_in(email: str, password: str, address: str):
+        form = {"email": email, "password": password, "csrf_token": console.token()}
+        return console.http.post("/login", data=form, environ_base={"REMOTE_ADDR": address})
+
+    for number in range(20):
+        response = sign_in(f"n{number}@example.com", "x" * 12, f"2001:db8:9:9::{number + 1}")
+        assert response.status_code == 401, number
+    response = sign_in(MEMBER, PASSWORD, "2001:db8:9:9:abcd::1")
+    assert response.status_code == 429
+    assert "Too many failed sign-ins for your address" in response.get_data(as_text=True)
+    assert sign_in(MEMBER, PASSWORD, "2001:db8:9:a::1").status_code == 302  # the next /64
+
+
 def test_a_sign_in_with_every_check_slot_busy_is_refused_at_once(console, people, app):
     """Password checks run a bounded number at a time; beyond it, 503 at once, never a queue."""
     with app.app_context(), runtime().password_slots.taken():

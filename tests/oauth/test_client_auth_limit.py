@@ -138,15 +138,19 @@ def _fresh_ipv4() -> str:
     return f"198.{18 + number % 2}.{number >> 8 & 255}.{number >> 16 & 255}"
 
 
-def test_every_address_of_one_ipv6_64_shares_one_count(limited, request):
-    """A caller holding a /64 could step to a new address whenever refused: counted as one."""
+def test_every_address_of_one_ipv6_64_shares_one_count(limited, logged, request):
+    """A caller holding a /64 could step to a new address whenever refused: counted as one,
+    while the log names each exact address."""
     http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
     creds = factory.client()
 
     def check(network: str) -> None:
-        for host in range(1, LIMIT + 1):
-            assert_oauth_error(_fail(http, creds, f"{network}::{host}"), 401, "invalid_client")
+        tried = [f"{network}::{host}" for host in range(1, LIMIT + 1)]
+        for address in tried:
+            assert_oauth_error(_fail(http, creds, address), 401, "invalid_client")
         _assert_429(_fail(http, creds, f"{network}:ffff:ffff:ffff:fffe"))
+        failed = {e["address"] for e in logged() if e.get("event") == "client_auth_failed"}
+        assert set(tried) <= failed
         # the next /64 is another caller's
         neighbour = f"{network[:-4]}{(int(network[-4:], 16) + 1) % 0x10000:04x}::1"
         assert_oauth_error(_fail(http, creds, neighbour), 401, "invalid_client")

@@ -71,6 +71,8 @@ def test_addresses_are_matched(networks, address, allowed):
     [
         ("192.0.2.1", "192.0.2.1"),
         ("::ffff:192.0.2.1", "192.0.2.1"),  # IPv4 through a dual-stack socket
+        ("64:ff9b::c000:201", "192.0.2.1"),  # IPv4 through NAT64 (RFC 6052)
+        ("64:ff9b::c000:202", "192.0.2.2"),  # another IPv4 caller behind the same translator
         ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
         ("2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # same /64, same key
         ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next /64 is another caller
