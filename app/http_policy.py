@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -23,6 +25,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import Settings
 from app.extensions import csrf
 from app.instance import private_dir, private_file
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 MACHINE_PREFIXES = (
     "/token",
@@ -75,6 +80,32 @@ def environ_address(environ: dict) -> str:
     return environ.get("REMOTE_ADDR") or "unknown"
 
 
+def without_port(address: str) -> str:
+    """``192.0.2.1:50312`` → ``192.0.2.1``, ``[2001:db8::1]:50312`` → ``2001:db8::1``;
+    an address without a port (a bare IPv6 one included) is returned as it is."""
+    if address.startswith("["):
+        end = address.find("]")
+        return address[1:end] if end > 0 else address
+    if address.count(":") == 1:
+        return address.partition(":")[0]
+    return address
+
+
+def _forwarded_address_without_port(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """Run inside ``ProxyFix``: some proxies (Azure Application Gateway, for one) write
+    the client's port into ``X-Forwarded-For``. Kept, it would give each connection
+    its own failure count and match no allowed network; the address is what limits,
+    allowed networks, usage and the audit log are about."""
+
+    def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        address = environ.get("REMOTE_ADDR")
+        if address:
+            environ["REMOTE_ADDR"] = without_port(address)
+        return wsgi_app(environ, start_response)
+
+    return call
+
+
 class PeopleOnlySessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, never opened on machine paths.
 
@@ -92,7 +123,8 @@ def install(app: Flask, settings: Settings) -> None:
     """Proxies, sessions, CSRF and security headers for ``app``."""
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        inner = _forwarded_address_without_port(app.wsgi_app)
+        app.wsgi_app = ProxyFix(inner, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     https = settings.serves_https
     _configure_sessions(app, settings, https)
     _install_csrf(app)

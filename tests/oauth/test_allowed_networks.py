@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.http_policy import without_port
 from app.models import AuditEvent, Client, OutboxMessage
 from app.models.types import utcnow
 from app.security.secrets import generate_secret
@@ -146,6 +147,10 @@ def test_new_networks_apply_at_once(app, http, factory: Factory):
         ("1", "198.51.100.7, 192.0.2.10", "192.0.2.10"),  # the client forged an earlier hop
         ("2", "192.0.2.10, 198.51.100.7", "192.0.2.10"),  # two hops back
         ("0", "192.0.2.10", "127.0.0.1"),  # no trusted proxy: the header is ignored
+        # some proxies add the client's port: the address is what counts
+        ("1", "192.0.2.10:50312", "192.0.2.10"),
+        ("1", "198.51.100.7:443, 192.0.2.10:50312", "192.0.2.10"),
+        ("1", "[2001:db8::10]:50312", "2001:db8::10"),
     ],
 )
 def test_the_address_is_the_one_trusted_proxies_forwarded(
@@ -163,3 +168,19 @@ def test_the_address_is_the_one_trusted_proxies_forwarded(
             assert client.last_used_ip == seen
         else:
             assert [entry.address for entry in refusals(app, creds.client_id)] == [seen]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "address"),
+    [
+        ("192.0.2.1:50312", "192.0.2.1"),
+        ("[2001:db8::1]:50312", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address has no port to take off
+        ("192.0.2.1", "192.0.2.1"),
+        ("[2001:db8::1", "[2001:db8::1"),  # malformed: left for the checks to refuse
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_forwarded_port_is_taken_off(forwarded, address):
+    assert without_port(forwarded) == address

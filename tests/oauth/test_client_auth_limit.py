@@ -171,6 +171,25 @@ def test_an_ipv4_address_written_as_ipv6_is_counted_as_itself(limited, request):
     in_one_window(check, fresh=_fresh_ipv4)
 
 
+def test_ports_a_proxy_adds_do_not_split_the_count(limited, request):
+    """Behind a proxy that writes ``address:port`` into X-Forwarded-For, each connection
+    has its own port: the count is still the address's."""
+    limited["GATEHOUSE_TRUSTED_PROXIES"] = "1"
+    http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
+    creds = factory.client()
+
+    def forwarded(address: str, port: int):
+        headers = _wrong(creds) | {"X-Forwarded-For": f"{address}:{port}"}
+        return http.post("/token", data=CC, headers=headers)
+
+    def check(address: str) -> None:
+        for port in range(50_000, 50_000 + LIMIT):
+            assert_oauth_error(forwarded(address, port), 401, "invalid_client")
+        _assert_429(forwarded(address, 61_000))
+
+    in_one_window(check, fresh=_fresh_ipv4)
+
+
 def test_the_test_clients_default_address_is_counted(limited, request):
     """Without environ_base the test client is 127.0.0.1: the limit applies there too."""
     http, factory = request.getfixturevalue("http"), request.getfixturevalue("factory")
