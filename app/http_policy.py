@@ -11,6 +11,7 @@ new page anywhere is protected without anyone remembering to ask.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Iterable
@@ -81,19 +82,31 @@ def environ_address(environ: dict) -> str:
 
 
 def without_port(address: str) -> str:
-    """``192.0.2.1:50312`` → ``192.0.2.1``, ``[2001:db8::1]:50312`` → ``2001:db8::1``;
-    an address without a port (a bare IPv6 one included) is returned as it is."""
+    """``192.0.2.1:50312`` → ``192.0.2.1``, ``[2001:db8::1]:50312`` → ``2001:db8::1``.
+
+    Only a numeric port after an IP address goes; anything else (a bare IPv6 address,
+    ``unknown``, ``10.0.0.5:abc``) is returned as it is, for the checks to refuse.
+    """
     if address.startswith("["):
-        end = address.find("]")
-        return address[1:end] if end > 0 else address
-    if address.count(":") == 1:
-        return address.partition(":")[0]
-    return address
+        host, bracket, rest = address[1:].partition("]")
+        port_ok = rest == "" or (rest[0] == ":" and rest[1:].isdigit())
+        return host if bracket and port_ok and _is_ip(host) else address
+    host, colon, port = address.partition(":")
+    return host if colon and port.isdigit() and _is_ip(host) else address
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _forwarded_address_without_port(wsgi_app: WSGIApplication) -> WSGIApplication:
-    """Run inside ``ProxyFix``: some proxies (Azure Application Gateway, for one) write
-    the client's port into ``X-Forwarded-For``. Kept, it would give each connection
+    """Run inside ``ProxyFix``, so on the address it took from ``X-Forwarded-For`` (or
+    the TCP peer's, which has no port): some proxies (Azure Application Gateway, for
+    one) write the client's port there. Kept, it would give each connection
     its own failure count and match no allowed network; the address is what limits,
     allowed networks, usage and the audit log are about."""
 

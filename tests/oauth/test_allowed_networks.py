@@ -178,8 +178,19 @@ def test_the_address_is_the_one_trusted_proxies_forwarded(
         ("[2001:db8::1]", "2001:db8::1"),
         ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address has no port to take off
         ("192.0.2.1", "192.0.2.1"),
-        ("[2001:db8::1", "[2001:db8::1"),  # malformed: left for the checks to refuse
+        ("[::ffff:192.0.2.1]:443", "::ffff:192.0.2.1"),
+        # anything but an IP address and a numeric port is left for the checks to refuse
+        ("[2001:db8::1", "[2001:db8::1"),
+        ("[2001:db8::1]:", "[2001:db8::1]:"),
+        ("[2001:db8::1]junk", "[2001:db8::1]junk"),
+        ("[2001:db8::1]443", "[2001:db8::1]443"),
+        ("[10.0.0.5]junk", "[10.0.0.5]junk"),
+        ("10.0.0.5:abc", "10.0.0.5:abc"),
+        ("10.0.0.5:", "10.0.0.5:"),
+        ("[]:1", "[]:1"),
         ("unknown", "unknown"),
+        ("unknown:80", "unknown:80"),
+        ("_hidden:_port", "_hidden:_port"),  # RFC 7239 §6.3 obfuscated identifiers
     ],
 )
 def test_a_forwarded_port_is_taken_off(forwarded, address):
