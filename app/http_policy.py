@@ -103,20 +103,37 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _forwarded_address_without_port(wsgi_app: WSGIApplication) -> WSGIApplication:
-    """Run inside ``ProxyFix``, so on the address it took from ``X-Forwarded-For`` (or
-    the TCP peer's, which has no port): some proxies (Azure Application Gateway, for
-    one) write the client's port there. Kept, it would give each connection
-    its own failure count and match no allowed network; the address is what limits,
-    allowed networks, usage and the audit log are about."""
+class BehindProxies:
+    """``ProxyFix`` for ``hops`` trusted proxies, with the client's address it takes from
+    ``X-Forwarded-For`` read strictly.
 
-    def call(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    - Quotes go before ``ProxyFix`` reads the header: it parses the header as an
+      RFC 9110 list, where an unbalanced quote makes the whole list empty, and then
+      keeps the proxy's own address. A client writing ``X-Forwarded-For: x"`` in front
+      of what its proxy appends would pose as the proxy: inside its allowed networks,
+      counted against everyone behind it. Addresses hold no quotes.
+    - A port goes after: some proxies (Azure Application Gateway, for one) write
+      ``192.0.2.1:50312``. Kept, each connection would have its own failure count and
+      match no allowed network.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication, hops: int) -> None:
+        self.next = wsgi_app
+        self.proxy_fix = ProxyFix(self._without_port, x_for=hops, x_proto=hops, x_host=hops)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and '"' in forwarded:
+            environ["HTTP_X_FORWARDED_FOR"] = forwarded.replace('"', "")
+        return self.proxy_fix(environ, start_response)
+
+    def _without_port(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         address = environ.get("REMOTE_ADDR")
         if address:
             environ["REMOTE_ADDR"] = without_port(address)
-        return wsgi_app(environ, start_response)
-
-    return call
+        return self.next(environ, start_response)
 
 
 class PeopleOnlySessionInterface(SecureCookieSessionInterface):
@@ -135,9 +152,7 @@ class PeopleOnlySessionInterface(SecureCookieSessionInterface):
 def install(app: Flask, settings: Settings) -> None:
     """Proxies, sessions, CSRF and security headers for ``app``."""
     if settings.trusted_proxies:
-        hops = settings.trusted_proxies
-        inner = _forwarded_address_without_port(app.wsgi_app)
-        app.wsgi_app = ProxyFix(inner, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = BehindProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     https = settings.serves_https
     _configure_sessions(app, settings, https)
     _install_csrf(app)

@@ -23,7 +23,7 @@ from app.services.actors import Actor
 from tests.assertions import assertion, assertion_form, public_pem, session_key
 from tests.conftest import ISSUER, Factory
 from tests.helpers import basic_auth
-from tests.oauth.helpers import CC
+from tests.oauth.helpers import CC, assert_oauth_error
 
 INSIDE, OUTSIDE = "192.0.2.10", "198.51.100.7"
 
@@ -151,6 +151,10 @@ def test_new_networks_apply_at_once(app, http, factory: Factory):
         ("1", "192.0.2.10:50312", "192.0.2.10"),
         ("1", "198.51.100.7:443, 192.0.2.10:50312", "192.0.2.10"),
         ("1", "[2001:db8::10]:50312", "2001:db8::10"),
+        # a quote the client wrote does not hide what its proxy appended
+        ("1", 'x", 198.51.100.7', "198.51.100.7"),
+        ("1", '", 198.51.100.7', "198.51.100.7"),
+        ("1", '"192.0.2.10, 198.51.100.7', "198.51.100.7"),
     ],
 )
 def test_the_address_is_the_one_trusted_proxies_forwarded(
@@ -168,6 +172,20 @@ def test_the_address_is_the_one_trusted_proxies_forwarded(
             assert client.last_used_ip == seen
         else:
             assert [entry.address for entry in refusals(app, creds.client_id)] == [seen]
+
+
+@pytest.mark.parametrize("forwarded", ['x", 198.51.100.7', '", 198.51.100.7', "198.51.100.7"])
+def test_a_client_cannot_pose_as_its_proxy(config, request, forwarded):
+    """A client limited to the internal network, its secret in an outsider's hands: the
+    outsider's proxy appends its address, and no quote in front of it makes the request
+    look as if it came from the proxy itself (inside the internal network)."""
+    config["GATEHOUSE_TRUSTED_PROXIES"] = "1"
+    app, http = request.getfixturevalue("app"), request.getfixturevalue("http")
+    creds = request.getfixturevalue("factory").client(allowed_networks=["10.0.0.0/8"])
+    headers = creds.basic | {"X-Forwarded-For": forwarded}
+    response = post(http, "10.0.0.2", headers=headers, **CC)  # the proxy
+    assert_oauth_error(response, 401, "invalid_client")
+    assert [entry.address for entry in refusals(app, creds.client_id)] == ["198.51.100.7"]
 
 
 @pytest.mark.parametrize(
