@@ -147,6 +147,7 @@ def test_new_networks_apply_at_once(app, http, factory: Factory):
         ("1", "198.51.100.7, 192.0.2.10", "192.0.2.10"),  # the client forged an earlier hop
         ("2", "192.0.2.10, 198.51.100.7", "192.0.2.10"),  # two hops back
         ("0", "192.0.2.10", "127.0.0.1"),  # no trusted proxy: the header is ignored
+        ("2", "192.0.2.10", "127.0.0.1"),  # fewer hops than trusted: the peer's address
         # some proxies add the client's port: the address is what counts
         ("1", "192.0.2.10:50312", "192.0.2.10"),
         ("1", "198.51.100.7:443, 192.0.2.10:50312", "192.0.2.10"),

@@ -22,11 +22,14 @@ LIMIT = 5
 OTHER_ADDRESS = "10.9.9.9"
 
 
-def in_one_window(
-    check: Callable[[str], None], prefix: str = "test", fresh: Callable[[], str] | None = None
-) -> None:
-    """Run ``check(address)`` with a fresh source address (``fresh()``, or one made of
-    ``prefix``), within one limiter window.
+def _fresh_name() -> str:
+    """A source "address" no test has used (the limiter counts any string)."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+def in_one_window(check: Callable[[str], None], fresh: Callable[[], str] = _fresh_name) -> None:
+    """Run ``check(address)`` with a fresh source address (``fresh()``), within one
+    limiter window.
 
     Counts are per address and per clock minute: if a minute boundary fell inside a
     failed run, the count restarted half-way, so run once more with a new address.
@@ -34,7 +37,7 @@ def in_one_window(
     for attempt in range(2):
         window = int(time.time() // 60)
         try:
-            check(fresh() if fresh else f"{prefix}-{uuid.uuid4().hex}")
+            check(fresh())
             return
         except AssertionError:
             if attempt or int(time.time() // 60) == window:
@@ -254,7 +257,7 @@ def test_two_instances_share_the_count_through_redis(limited, redis_url, address
         assert ok.status_code == 200, ok.get_data(as_text=True)
         assert_oauth_error(_fail(http_b, other, f"{address}-2"), 401, "invalid_client")
 
-    in_one_window(check, prefix=address_prefix)
+    in_one_window(check, fresh=lambda: f"{address_prefix}-{uuid.uuid4().hex}")
 
 
 def test_without_redis_the_instance_folder_shares_the_count(limited, tmp_path, request):
