@@ -17,6 +17,7 @@ from app.database import init_database
 from app.logs import configure_logging
 from app.oauth import fast_path, init_oauth
 from app.request import GatehouseRequest
+from app.security.networks import limit_key
 from app.security.passwords import Passwords
 from app.services.assertion_replay import ReplayGuard
 from app.services.cache import TTLCache
@@ -99,16 +100,25 @@ def _runtime(settings: Settings) -> Runtime:
         clients=ClientCache(changes),
         denylist=Denylist(changes),
         usage=UsageRecorder(),
-        client_failures=FailureLimiter(settings.auth_failures_per_minute, counters=counters),
+        client_failures=FailureLimiter(
+            settings.auth_failures_per_minute, counters=counters, counted_as=limit_key
+        ),
         login_failures=FailureLimiter(
             LOGIN_LIMIT, window=LOGIN_WINDOW, name="loginfail", counters=counters
         ),
         login_address_failures=FailureLimiter(
-            LOGIN_ADDRESS_LIMIT, window=LOGIN_ADDRESS_WINDOW, name="loginaddr", counters=counters
+            LOGIN_ADDRESS_LIMIT,
+            window=LOGIN_ADDRESS_WINDOW,
+            name="loginaddr",
+            counters=counters,
+            counted_as=limit_key,
         ),
         password_slots=Slots(settings.instance_dir / "sign-in-slots", settings.sign_in_slots),
         leak_reports=FailureLimiter(
-            settings.auth_failures_per_minute, name="leakreport", counters=counters
+            settings.auth_failures_per_minute,
+            name="leakreport",
+            counters=counters,
+            counted_as=limit_key,
         ),
         replays=ReplayGuard(settings.redis_url),
         verified=TTLCache(ttl=300, max_entries=10_000),

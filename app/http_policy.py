@@ -11,7 +11,6 @@ new page anywhere is protected without anyone remembering to ask.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import Settings
 from app.extensions import csrf
 from app.instance import private_dir, private_file
+from app.security.networks import without_port
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -79,28 +79,6 @@ def client_address(current: Request | None = None) -> str:
 def environ_address(environ: dict) -> str:
     """``client_address`` of a WSGI environ (the fast path has no request object)."""
     return environ.get("REMOTE_ADDR") or "unknown"
-
-
-def without_port(address: str) -> str:
-    """``192.0.2.1:50312`` → ``192.0.2.1``, ``[2001:db8::1]:50312`` → ``2001:db8::1``.
-
-    Only a numeric port after an IP address goes; anything else (a bare IPv6 address,
-    ``unknown``, ``10.0.0.5:abc``) is returned as it is, for the checks to refuse.
-    """
-    if address.startswith("["):
-        host, bracket, rest = address[1:].partition("]")
-        port_ok = rest == "" or (rest[0] == ":" and rest[1:].isdigit())
-        return host if bracket and port_ok and _is_ip(host) else address
-    host, colon, port = address.partition(":")
-    return host if colon and port.isdigit() and _is_ip(host) else address
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 class BehindProxies:

@@ -25,7 +25,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError
 from app.models.types import utcnow
 from app.oauth import failures, private_key_jwt
 from app.oauth.errors import InvalidClient, TooManyFailures, invalid_request
-from app.security.networks import allows, limit_key
+from app.security.networks import allows
 from app.services import access_tokens, network_refusals
 from app.services.client_cache import ClientCache, ClientSnapshot
 from app.services.runtime import runtime, settings
@@ -147,7 +147,7 @@ def authenticate(request: OAuthRequest, methods: list[str]) -> OAuthClient:
     except InvalidClient as error:
         failures.report(error, address, request.path)
         # counted only here, on the failure path: a success never pays for the limit
-        if retry_after := state.client_failures.fail(limit_key(address)):
+        if retry_after := state.client_failures.fail(address):
             raise TooManyFailures(retry_after) from None
         if isinstance(error, OutsideNetworks):  # audited (and mailed) unless answered 429
             network_refusals.record(error.client_id, address)

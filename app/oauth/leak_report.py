@@ -15,7 +15,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from app import metrics
 from app.http_policy import client_address
-from app.security.networks import limit_key
 from app.services import leak_reports
 from app.services.runtime import runtime
 
@@ -45,7 +44,7 @@ def report_leak():
     """Revoke the clients whose secrets are reported; say only how many strings arrived."""
     address = client_address()
     # every report counts, as a failed authentication does: a flood from one address waits
-    if retry_after := runtime().leak_reports.fail(limit_key(address)):
+    if retry_after := runtime().leak_reports.fail(address):
         message = f"too many reports from this address; retry in {retry_after} seconds"
         response, status = _error(429, "too_many_requests", message)
         response.headers["Retry-After"] = str(retry_after)

@@ -97,6 +97,20 @@ def limit_key(address: str) -> str:
     return str(ipaddress.IPv6Network((prefix, IPV6_COUNTING_PREFIX)))
 
 
+def without_port(address: str) -> str:
+    """``192.0.2.1:50312`` → ``192.0.2.1``, ``[2001:db8::1]:50312`` → ``2001:db8::1``.
+
+    Only a numeric port after an IP address goes; anything else (a bare IPv6 address,
+    ``unknown``, ``10.0.0.5:abc``) is returned as it is, for the checks to refuse.
+    """
+    if address.startswith("["):
+        host, bracket, rest = address[1:].partition("]")
+        port_ok = rest == "" or (rest[0] == ":" and rest[1:].isdigit())
+        return host if bracket and port_ok and _parse(host) is not None else address
+    host, colon, port = address.partition(":")
+    return host if colon and port.isdigit() and _parse(host) is not None else address
+
+
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address, an IPv4 one written as IPv6 (``::ffff:192.0.2.1``, as dual-stack
     sockets report it) taken as the IPv4 address it is; None if it does not parse."""

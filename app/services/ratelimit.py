@@ -12,9 +12,9 @@ Four uses, one mechanism:
 - leaked-credential reports per address, every report counted (as client
   authentications: 60 a minute).
 
-An address is counted under ``app.security.networks.limit_key``: an IPv4 address
-as itself however it arrives, an IPv6 caller as its whole /64, which it could
-otherwise step through.
+The limiters per address count it under ``app.security.networks.limit_key`` (their
+``counted_as``): an IPv4 address as itself however it arrives, an IPv6 caller as its
+whole /64, which it could otherwise step through.
 
 The window slides: the count is this fixed window's failures plus the previous
 window's, weighted by how much of it still lies within one window of now (the
@@ -39,7 +39,11 @@ LOGIN_ADDRESS_LIMIT, LOGIN_ADDRESS_WINDOW = 20, 60
 
 
 class FailureLimiter:
-    """``limit`` failures per key within any ``window`` seconds; further attempts wait."""
+    """``limit`` failures per key within any ``window`` seconds; further attempts wait.
+
+    ``counted_as`` maps a key to the one it is counted under: for a limiter per
+    address, ``app.security.networks.limit_key``, so that no caller can forget it.
+    """
 
     def __init__(
         self,
@@ -49,22 +53,24 @@ class FailureLimiter:
         name: str = "authfail",
         counters: Counters | None = None,
         clock: Callable[[], float] = time.time,
+        counted_as: Callable[[str], str] = str,
     ) -> None:
         self.limit, self.window, self.name = limit, window, name
         self.counters = counters if counters is not None else MemoryCounters()
         self.clock = clock
+        self.counted_as = counted_as
 
     def retry_after(self, key: str) -> int | None:
         """Seconds to wait if ``key`` has already failed ``limit`` times, else None."""
         window, elapsed = self._now()
-        current, previous = self.counters.get(self.name, key, window)
+        current, previous = self.counters.get(self.name, self.counted_as(key), window)
         return self._wait(current, previous, elapsed)
 
     def fail(self, key: str) -> int | None:
         """Count one failure for ``key``: the seconds to wait if it was beyond the limit (the
         earlier failures had reached it), else None. One write, on the failure path only."""
         window, elapsed = self._now()
-        current, previous = self.counters.add(self.name, key, window, self.window)
+        current, previous = self.counters.add(self.name, self.counted_as(key), window, self.window)
         if self._wait(current - 1, previous, elapsed) is None:
             return None
         return self._wait(current, previous, elapsed)  # counting this one too
@@ -76,7 +82,7 @@ class FailureLimiter:
     def forget(self, key: str) -> None:
         """Clear ``key``'s count (a success before the limit)."""
         window, _ = self._now()
-        self.counters.clear(self.name, key, window)
+        self.counters.clear(self.name, self.counted_as(key), window)
 
     def _now(self) -> tuple[int, float]:
         """The current fixed window's number and the seconds elapsed in it."""

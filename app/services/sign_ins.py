@@ -40,10 +40,9 @@ def sign_in(email: str, password: str, address: str) -> User | None:
     ``SignInRefused`` when a guard stops the attempt before the password is checked."""
     state = runtime()
     typed, email = email, users.normalise_email(email)
-    counted = limit_key(address)  # an IPv6 address counts as its /64
-    pair = f"{email}|{counted}"
+    pair = f"{email}|{limit_key(address)}"  # an IPv6 address counts as its /64
     for limiter, key, reason in (
-        (state.login_address_failures, counted, "address"),
+        (state.login_address_failures, address, "address"),
         (state.login_failures, pair, "account"),
     ):
         if wait := limiter.retry_after(key):
@@ -56,7 +55,7 @@ def sign_in(email: str, password: str, address: str) -> User | None:
         raise SignInRefused(503, BUSY_RETRY, "busy") from None
     if user is None:
         audit.sign_in_failed(typed, address)
-        state.login_address_failures.record_failure(counted)
+        state.login_address_failures.record_failure(address)
         state.login_failures.record_failure(pair)
     else:
         state.login_failures.forget(pair)

@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.http_policy import without_port
 from app.models import AuditEvent, Client, OutboxMessage
 from app.models.types import utcnow
+from app.security.networks import without_port
 from app.security.secrets import generate_secret
 from app.services import client_credentials
 from app.services.actors import Actor
