@@ -76,21 +76,36 @@ IPV6_COUNTING_PREFIX = 64
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it is a translation of one.
+
+    NAT64 (RFC 6052 §2.1) carries it in the last 32 bits. 6to4 (RFC 3056 §2) gives
+    each IPv4 holder a whole /48, 65,536 /64s to step through. Teredo (RFC 4380 §4)
+    puts the relay's address in the /64, so its clients would all share one count;
+    the client's own address is in the last 32 bits.
+    """
+    if ip in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return ip.sixtofour
+
+
 def limit_key(address: str) -> str:
     """The key failures from ``address`` are counted under, for the per-address limits.
 
     An IPv4 address is itself, also when it arrives as IPv6 (``::ffff:192.0.2.1``
     from a dual-stack socket, ``64:ff9b::c000:201`` through NAT64: else every IPv4
-    caller behind the translator would share one count). Any other IPv6 address
-    counts as its whole /64, or one caller could step to a new address whenever it
-    was refused. Anything that does not parse is kept as it is. Logs and the audit
-    log keep the exact address: only the counting is coarser.
+    caller behind the translator would share one count), and through 6to4 or Teredo.
+    Any other IPv6 address counts as its whole /64, or one caller could step to a
+    new address whenever it was refused. Anything that does not parse is kept as it
+    is. Logs and the audit log keep the exact address: only the counting is coarser.
     """
     ip = _parse(address)
     if ip is None:
         return address
-    if isinstance(ip, ipaddress.IPv6Address) and ip in NAT64_PREFIX:
-        ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = _carried_ipv4(ip) or ip
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ip)
     prefix = int(ip) >> (128 - IPV6_COUNTING_PREFIX) << (128 - IPV6_COUNTING_PREFIX)
