@@ -81,8 +81,8 @@ def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
     NAT64 (RFC 6052 §2.1) carries it in the last 32 bits. 6to4 (RFC 3056 §2) gives
     each IPv4 holder a whole /48, 65,536 /64s to step through. Teredo (RFC 4380 §4)
-    puts the relay's address in the /64, so its clients would all share one count;
-    the client's own address is in the last 32 bits.
+    puts its server's address in the /64, so every client of one server would share
+    one count; the client's own address is in the last 32 bits, inverted.
     """
     if ip in NAT64_PREFIX:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)

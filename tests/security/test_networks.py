@@ -75,7 +75,7 @@ def test_addresses_are_matched(networks, address, allowed):
         ("64:ff9b::c000:202", "192.0.2.2"),  # another IPv4 caller behind the same translator
         ("2002:c000:201:1::1", "192.0.2.1"),  # 6to4 (RFC 3056): its /48 is one caller
         ("2002:c000:201:ffff::1", "192.0.2.1"),
-        # Teredo (RFC 4380): relay 65.54.227.120, client 192.0.2.1 and 192.0.2.2,
+        # Teredo (RFC 4380): server 65.54.227.120, client 192.0.2.1 and 192.0.2.2,
         # the client address stored inverted in the last 32 bits
         ("2001:0:4136:e378:8000:63bf:3fff:fdfe", "192.0.2.1"),
         ("2001:0:4136:e378:8000:63bf:3fff:fdfd", "192.0.2.2"),
