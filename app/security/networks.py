@@ -108,8 +108,7 @@ def limit_key(address: str) -> str:
         ip = _carried_ipv4(ip) or ip
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ip)
-    prefix = int(ip) >> (128 - IPV6_COUNTING_PREFIX) << (128 - IPV6_COUNTING_PREFIX)
-    return str(ipaddress.IPv6Network((prefix, IPV6_COUNTING_PREFIX)))
+    return str(ipaddress.IPv6Network((ip, IPV6_COUNTING_PREFIX), strict=False))
 
 
 def without_port(address: str) -> str:
