@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import AuditEvent, Client, OutboxMessage
 from app.models.types import utcnow
-from app.security.networks import without_port
 from app.security.secrets import generate_secret
 from app.services import client_credentials
 from app.services.actors import Actor
@@ -152,10 +151,6 @@ def test_new_networks_apply_at_once(app, http, factory: Factory):
         ("1", "192.0.2.10:50312", "192.0.2.10"),
         ("1", "198.51.100.7:443, 192.0.2.10:50312", "192.0.2.10"),
         ("1", "[2001:db8::10]:50312", "2001:db8::10"),
-        # a quote the client wrote does not hide what its proxy appended
-        ("1", 'x", 198.51.100.7', "198.51.100.7"),
-        ("1", '", 198.51.100.7', "198.51.100.7"),
-        ("1", '"192.0.2.10, 198.51.100.7', "198.51.100.7"),
     ],
 )
 def test_the_address_is_the_one_trusted_proxies_forwarded(
@@ -175,7 +170,10 @@ def test_the_address_is_the_one_trusted_proxies_forwarded(
             assert [entry.address for entry in refusals(app, creds.client_id)] == [seen]
 
 
-@pytest.mark.parametrize("forwarded", ['x", 198.51.100.7', '", 198.51.100.7', "198.51.100.7"])
+@pytest.mark.parametrize(
+    "forwarded",
+    ['x", 198.51.100.7', '", 198.51.100.7', '"10.0.0.9, 198.51.100.7', "198.51.100.7"],
+)
 def test_a_client_cannot_pose_as_its_proxy(config, request, forwarded):
     """A client limited to the internal network, its secret in an outsider's hands: the
     outsider's proxy appends its address, and no quote in front of it makes the request
@@ -187,30 +185,3 @@ def test_a_client_cannot_pose_as_its_proxy(config, request, forwarded):
     response = post(http, "10.0.0.2", headers=headers, **CC)  # the proxy
     assert_oauth_error(response, 401, "invalid_client")
     assert [entry.address for entry in refusals(app, creds.client_id)] == ["198.51.100.7"]
-
-
-@pytest.mark.parametrize(
-    ("forwarded", "address"),
-    [
-        ("192.0.2.1:50312", "192.0.2.1"),
-        ("[2001:db8::1]:50312", "2001:db8::1"),
-        ("[2001:db8::1]", "2001:db8::1"),
-        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address has no port to take off
-        ("192.0.2.1", "192.0.2.1"),
-        ("[::ffff:192.0.2.1]:443", "::ffff:192.0.2.1"),
-        # anything but an IP address and a numeric port is left for the checks to refuse
-        ("[2001:db8::1", "[2001:db8::1"),
-        ("[2001:db8::1]:", "[2001:db8::1]:"),
-        ("[2001:db8::1]junk", "[2001:db8::1]junk"),
-        ("[2001:db8::1]443", "[2001:db8::1]443"),
-        ("[10.0.0.5]junk", "[10.0.0.5]junk"),
-        ("10.0.0.5:abc", "10.0.0.5:abc"),
-        ("10.0.0.5:", "10.0.0.5:"),
-        ("[]:1", "[]:1"),
-        ("unknown", "unknown"),
-        ("unknown:80", "unknown:80"),
-        ("_hidden:_port", "_hidden:_port"),  # RFC 7239 §6.3 obfuscated identifiers
-    ],
-)
-def test_a_forwarded_port_is_taken_off(forwarded, address):
-    assert without_port(forwarded) == address

@@ -10,6 +10,7 @@ from app.security.networks import (
     compile_networks,
     limit_key,
     parse_networks,
+    without_port,
 )
 
 
@@ -89,3 +90,30 @@ def test_addresses_are_matched(networks, address, allowed):
 )
 def test_failures_are_counted_per_ipv4_address_and_per_ipv6_64(address, key):
     assert limit_key(address) == key
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "address"),
+    [
+        ("192.0.2.1:50312", "192.0.2.1"),
+        ("[2001:db8::1]:50312", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address has no port to take off
+        ("192.0.2.1", "192.0.2.1"),
+        ("[::ffff:192.0.2.1]:443", "::ffff:192.0.2.1"),
+        # anything but an IP address and a numeric port is left for the checks to refuse
+        ("[2001:db8::1", "[2001:db8::1"),
+        ("[2001:db8::1]:", "[2001:db8::1]:"),
+        ("[2001:db8::1]junk", "[2001:db8::1]junk"),
+        ("[2001:db8::1]443", "[2001:db8::1]443"),
+        ("[10.0.0.5]junk", "[10.0.0.5]junk"),
+        ("10.0.0.5:abc", "10.0.0.5:abc"),
+        ("10.0.0.5:", "10.0.0.5:"),
+        ("[]:1", "[]:1"),
+        ("unknown", "unknown"),
+        ("unknown:80", "unknown:80"),
+        ("_hidden:_port", "_hidden:_port"),  # RFC 7239 §6.3 obfuscated identifiers
+    ],
+)
+def test_a_forwarded_port_is_taken_off(forwarded, address):
+    assert without_port(forwarded) == address
