@@ -287,3 +287,46 @@ def last_used(app: Flask, client_id: str):
     with app.app_context():
         query = select(Client.last_used_at).where(Client.client_id == client_id)
         return db.session.scalars(query).one()
+
+
+def test_a_database_read_gives_its_connection_back_with_the_answer(app, factory):
+    """A client not cached yet is read from the database in the thread's standing app
+    context: the answer closes that session, so no connection stays checked out."""
+    creds: Credentials = factory.client()
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+    status, _, _ = call(fast_path(app), environ(headers=creds.basic))
+    assert status.startswith("200")
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_each_request_finds_g_empty(app, factory, monkeypatch):
+    """Flask's ``g`` lives for one request, in the standing context as in a new one."""
+    creds: Credentials = factory.client()
+    fast = fast_path(app)
+    seen: list[dict[str, Any]] = []
+    answer = fast.answer
+
+    def noting(environ, form):
+        from flask import g
+
+        seen.append(dict(vars(g)))
+        g.caller = form.get("grant_type")
+        return answer(environ, form)
+
+    monkeypatch.setattr(fast, "answer", noting)
+    for _ in range(2):
+        assert call(fast, environ(headers=creds.basic))[0].startswith("200")
+    assert seen == [{}, {}]
+
+
+def test_an_unknown_app_context_teardown_is_not_skipped_silently(config, factory):
+    """The standing context runs the database session's teardown when it is needed; any other
+    teardown would be skipped, so a second one makes the fast path refuse to run."""
+    from app import create_app
+
+    app = create_app(config)
+    app.teardown_appcontext(lambda error: None)
+    status, _, data = call(fast_path(app), environ())
+    assert status.startswith("500")
