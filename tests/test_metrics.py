@@ -5,6 +5,7 @@ client-supplied string. Counting across workers is tested on a served instance
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from app import metrics
 from app.security.secrets import generate_client_id, generate_secret
 from tests.helpers import basic_auth, basic_header
 from tests.metrics_helpers import failures, introspections, parse, tokens, value
@@ -191,6 +193,51 @@ def test_no_client_supplied_string_becomes_a_label(app, http, factory):
         if name.startswith("gatehouse_http_request_duration_seconds")
     }
     assert statuses <= {"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+
+def test_latencies_land_in_their_buckets_with_their_sum():
+    """The tallied observations reach the histogram as prometheus-client would have put them:
+    each in the first bucket whose bound is at least its value (``le``), and their sum."""
+    route = f"/test-{secrets.token_hex(4)}"
+    for seconds in (0.0005, 0.001, 0.0011, 0.03, 0.03, 11.0):
+        metrics.observe_request(route, 200, seconds)
+    samples = parse(metrics.render({}).decode())
+    name = "gatehouse_http_request_duration_seconds"
+
+    def bucket(le: str) -> float:
+        return value(samples, f"{name}_bucket", route=route, status="2xx", le=le)
+
+    assert [bucket(le) for le in ("0.001", "0.0025", "0.025", "0.05", "10.0", "+Inf")] == [
+        2,
+        3,
+        3,
+        5,
+        5,
+        6,
+    ]
+    assert value(samples, f"{name}_count", route=route, status="2xx") == 6
+    total = value(samples, f"{name}_sum", route=route, status="2xx")
+    assert total == pytest.approx(11.0626)
+
+
+def test_a_forked_worker_does_not_hand_over_its_parent_s_counts_again(app, http, factory):
+    """A worker forked while its parent had counts not yet handed over starts with none of
+    them: in a served instance each process writes its own file, so they would count twice."""
+    creds = factory.client()
+    before = tokens(scrape(http))
+    access_token(http, creds)  # tallied: handed over at the next flush or scrape
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.write(writer, str(tokens(parse(metrics.render({}).decode()))).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    seen_by_child = float(os.read(reader, 100).decode())
+    os.waitpid(child, 0)
+    assert seen_by_child == before
+    assert tokens(scrape(http)) == before + 1
 
 
 @pytest.fixture

@@ -96,8 +96,11 @@ class RSGIBridge:
         threads: int,
         body_timeout: float = BODY_TIMEOUT,
         inline: frozenset[str] = INLINE,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        #: called in each worker after its last request (the app's own last words)
+        self.on_stop = on_stop
         self.inline = inline
         self.max_body = max_body
         self.threads = threads
@@ -129,6 +132,8 @@ class RSGIBridge:
         """Granian calls this once per worker, after the last request."""
         if self.pool is not None:
             self.pool.shutdown(wait=True)
+        if self.on_stop is not None:
+            self.on_stop()
 
     async def __rsgi__(self, scope, protocol) -> None:
         environ = self.environ(scope)

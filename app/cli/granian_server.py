@@ -33,6 +33,7 @@ from granian.constants import Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
+from app import metrics
 from app.cli.granian_rsgi import INLINE, RSGIBridge
 
 #: threads per worker for requests that do not run on the loop (console, API, ...)
@@ -78,8 +79,10 @@ def run(host: str, port: int, workers: int, threads: int | None, load: Callable[
 
 
 def bridge(app: Flask, threads: int = APP_THREADS, inline: frozenset[str] = INLINE) -> RSGIBridge:
-    """``app`` as Granian's RSGI interface serves it, with its own body limit."""
-    return RSGIBridge(app, app.config["MAX_CONTENT_LENGTH"], threads, inline=inline)
+    """``app`` as Granian's RSGI interface serves it, with its own body limit; a worker that
+    stops hands over its last counts (Granian's workers end without ``atexit``)."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    return RSGIBridge(app, limit, threads, inline=inline, on_stop=metrics.flush)
 
 
 def create_rsgi_app() -> RSGIBridge:

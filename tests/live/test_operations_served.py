@@ -1,6 +1,7 @@
 """Operations on a served instance of two workers: exact counts in ``/metrics`` whichever worker
-answers the scrape, every log line JSON with the request id, and the counters recorded for
-the dashboard. Every request opens its own connection, so both workers serve."""
+answers the scrape (once each worker has handed over its tally, within ``FLUSH_EVERY``), and
+after the server stops; every log line JSON with the request id, and the counters recorded
+for the dashboard. Every request opens its own connection, so both workers serve."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 
+from app import metrics
 from app.extensions import db
 from app.models import MetricSample
 from app.security.secrets import generate_client_id, generate_secret
@@ -74,6 +78,7 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
         server_logs.append(server)
         answers = _traffic(server, creds, spy)
         assert sorted({a.status_code for a in answers}) == [200, 401]
+        _until_counted(server.url, TOKENS, ACTIVE + INACTIVE)
         for _ in range(12):  # each scrape is answered by either worker: always the same totals
             samples = parse(requests.get(f"{server.url}/metrics", timeout=TIMEOUT).text)
             assert tokens(samples) == TOKENS
@@ -100,6 +105,8 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
         assert {name: recorded.counts[name] for name in expected} == expected
 
         refused = _post(f"{server.url}/token", data={"grant_type": "client_credentials"})
+    # stopped at once after it (SIGTERM): each worker handed over its last counts as it ended
+    assert _token_answers_in(directory) == TOKENS + WRONG + MALFORMED + MISSING + 1
     lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
     assert all(isinstance(line, dict) and line["time"] and line["level"] for line in lines)
     assert any(line["logger"].startswith("_granian") for line in lines)  # the server's own too
@@ -108,6 +115,32 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
     assert {line["logger"] for line in mine} == {"app.oauth", "app.access"}, mine
     access = [line for line in lines if line["logger"] == "app.access"]
     assert len(access) >= TOKENS and all(line.get("request_id") for line in access)
+
+
+def _token_answers_in(directory: Path) -> float:
+    """The ``/token`` answers in an instance's metric files, as a scrape would sum them."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, str(directory))
+    return sum(
+        sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "gatehouse_http_request_duration_seconds_count"
+        and sample.labels["route"] == "/token"
+    )
+
+
+def _until_counted(url: str, tokens_issued: int, introspected: int) -> None:
+    """Scrape until the workers' tallies are in the files: within ``FLUSH_EVERY`` (5 s at most)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        samples = parse(requests.get(f"{url}/metrics", timeout=TIMEOUT).text)
+        if (tokens(samples), sum(introspections(samples).values())) == (
+            tokens_issued,
+            introspected,
+        ):
+            return
+        time.sleep(metrics.FLUSH_EVERY / 5)
 
 
 def _latest_sample(port: int, expected: dict[str, int]) -> MetricSample | None:
