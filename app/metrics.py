@@ -14,20 +14,17 @@ To add a failure reason, add it to ``FAILURE_REASONS``.
 
 The counts of the hot paths (tokens issued, introspections, request latencies)
 are tallied in plain dictionaries first and handed to prometheus-client in
-batches (``_Tally``): at the latest ``FLUSH_EVERY`` seconds later, at once when
+batches (``app.metric_tally``): at the latest ``FLUSH_EVERY`` seconds later, at once when
 this process answers a scrape, and when a served worker stops. A worker killed
 with SIGKILL loses at most its last ``FLUSH_EVERY`` seconds of those counts.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import socket
 import threading
-import time
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +35,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from app import process
+from app.metric_tally import FLUSH_EVERY, Counts, Observations, Tally
 
-__all__ = ["CONTENT_TYPE"]
+__all__ = ["CONTENT_TYPE", "FLUSH_EVERY"]
 
 #: where prometheus-client's multiprocess mode keeps each worker's files
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -65,8 +63,6 @@ OTHER = "other"
 #: request latency buckets (seconds): a /token request takes about a millisecond
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STARTED_FILE = "started"
-#: seconds within which a tallied count reaches the instance's files
-FLUSH_EVERY = 0.5
 
 
 class _Metrics:
@@ -195,77 +191,22 @@ def instance() -> tuple[str, datetime] | None:
     return f"{socket.gethostname()}/{directory.name}", started.replace(tzinfo=None)
 
 
-# -- counting ---------------------------------------------------------------------
-class _Tally:
-    """This process's counts of the hot paths not yet handed to prometheus-client.
-
-    prometheus-client's ``inc`` and ``observe`` run a few layers of Python and a lock per
-    call, and on a loaded server that code has left the cache by the next request: with
-    2 MB of cache overwritten before each request, an in-process ES256 ``/token`` took
-    184 µs with its two counts and 168 µs without them (medians of 6 interleaved rounds).
-    Here a count is a dictionary update; a thread hands the sums over every
-    ``FLUSH_EVERY`` seconds, while that code is warm.
-    """
-
-    def __init__(self) -> None:
-        self._reset()
-        os.register_at_fork(after_in_child=self._reset)  # the parent's counts are its own
-
-    def _reset(self) -> None:
-        self.lock = threading.Lock()
-        self.counts: dict[Counter, int] = {}
-        #: (route, status) -> observations per latency bucket, then their sum
-        self.latencies: dict[tuple[str, int], list[float]] = {}
-        self.flusher: threading.Thread | None = None
-
-    def count(self, child: Counter) -> None:
-        with self.lock:
-            self.counts[child] = self.counts.get(child, 0) + 1
-        if self.flusher is None:
-            self._start()
-
-    def observe(self, route: str, status: int, seconds: float) -> None:
-        bucket = bisect_left(BUCKETS, seconds)  # the first bound >= seconds, as ``le`` means
-        with self.lock:
-            tally = self.latencies.get((route, status))
-            if tally is None:
-                tally = self.latencies[route, status] = [0] * (len(BUCKETS) + 2)
-            tally[bucket] += 1
-            tally[-1] += seconds
-        if self.flusher is None:
-            self._start()
-
-    def _start(self) -> None:
-        with self.lock:
-            if self.flusher is not None:
-                return
-            self.flusher = threading.Thread(target=self._run, name="metrics-flush", daemon=True)
-        self.flusher.start()
-        atexit.register(self.flush)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(FLUSH_EVERY)
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand every tallied count to prometheus-client (this process's files)."""
-        with self.lock:
-            counts, self.counts = self.counts, {}
-            latencies, self.latencies = self.latencies, {}
-        for child, amount in counts.items():
-            child.inc(amount)
-        built = _metrics()
-        for (route, status), tally in latencies.items():
-            histogram = built.latency_child(route, status)
-            # prometheus-client adds one observation at a time; its own fields hold the sums
-            histogram._sum.inc(tally[-1])
-            for bucket, amount in enumerate(tally[:-1]):
-                if amount:
-                    histogram._buckets[bucket].inc(amount)
+# -- counting (the hot paths tally; ``_hand_over`` adds the batches) -------------------
+def _hand_over(counts: Counts, latencies: Observations) -> None:
+    """Add a batch of tallied counts to prometheus-client's (this process's files)."""
+    for child, amount in counts.items():
+        child.inc(amount)
+    built = _metrics()
+    for (route, status), tally in latencies.items():
+        histogram = built.latency_child(route, status)
+        # prometheus-client adds one observation at a time; its own fields hold the sums
+        histogram._sum.inc(tally[-1])
+        for bucket, amount in enumerate(tally[:-1]):
+            if amount:
+                histogram._buckets[bucket].inc(amount)
 
 
-_tally = _Tally()
+_tally = Tally(BUCKETS, _hand_over)
 
 
 def flush() -> None:
@@ -273,7 +214,6 @@ def flush() -> None:
     _tally.flush()
 
 
-# -- counting (the hot paths call these: a dictionary lookup and an increment) -----
 def token_issued(grant: str, alg: str) -> None:
     child = _metrics().tokens.get((grant, alg))
     if child is not None:
@@ -300,7 +240,7 @@ def leak_report() -> None:
 def observe_request(route: str | None, status: int, seconds: float) -> None:
     """One answered request; ``route`` is the matched rule (``/tokens/<client_id>``), never a
     path: an unmatched request is counted as ``unmatched``."""
-    _tally.observe(route or UNMATCHED, status, seconds)
+    _tally.observe((route or UNMATCHED, status), seconds)
 
 
 # -- reading ----------------------------------------------------------------------
