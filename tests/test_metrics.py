@@ -1,7 +1,7 @@
 """``/metrics`` in one process: what each event counts, the failure reasons an operator sees
 (while the client sees one answer), the bearer token, and labels that never carry a
 client-supplied string. Counting across workers is tested on a served instance
-(tests/live/test_metrics_served.py). Counters are process-wide, so tests compare deltas."""
+(tests/live/test_operations_served.py). Counters are process-wide, so tests compare deltas."""
 
 from __future__ import annotations
 
