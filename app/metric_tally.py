@@ -12,6 +12,7 @@ before it reads the counters, and a served worker when it stops.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
@@ -20,6 +21,7 @@ from collections.abc import Callable, Hashable, Sequence
 
 #: seconds within which a tallied count is handed over
 FLUSH_EVERY = 0.5
+log = logging.getLogger("app.metrics")
 
 Counts = dict[Hashable, int]
 #: key -> observations per bucket (the last bucket unbounded), then their sum
@@ -81,4 +83,7 @@ class Tally:
     def _run(self) -> None:
         while True:
             time.sleep(FLUSH_EVERY)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # a failed batch is lost; the next ones still go
+                log.exception("metrics: a batch of counts could not be handed over")

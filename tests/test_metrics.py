@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -288,3 +289,25 @@ def test_counters_are_still_scraped_while_the_database_is_down(config, tmp_path)
         with down.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_batch_that_cannot_be_handed_over_does_not_stop_the_next_ones():
+    """The tally's thread survives a failed hand-over (a full disk under the metric files)."""
+    from app.metric_tally import FLUSH_EVERY, Tally
+
+    handed: list[object] = []
+
+    def hand_over(counts, observations):
+        handed.append(dict(counts))
+        if len(handed) == 1:
+            raise OSError("no space left on device")
+
+    tally = Tally((1.0,), hand_over)
+    tally.count("first")
+    deadline = time.monotonic() + 20 * FLUSH_EVERY
+    while not handed and time.monotonic() < deadline:
+        time.sleep(FLUSH_EVERY / 5)
+    tally.count("second")
+    while len(handed) < 2 and time.monotonic() < deadline:
+        time.sleep(FLUSH_EVERY / 5)
+    assert handed == [{"first": 1}, {"second": 1}]
