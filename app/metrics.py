@@ -245,6 +245,8 @@ def observe_request(route: str | None, status: int, seconds: float) -> None:
 
 # -- reading ----------------------------------------------------------------------
 def _families(registry: CollectorRegistry) -> CollectorRegistry:
+    """``registry`` with the instance's counters, this process's tally handed over first."""
+    flush()
     directory = shared_directory()
     if directory is not None:
         MultiProcessCollector(registry, str(directory))
@@ -277,7 +279,6 @@ def render(gauges: Mapping[str, tuple[str, float]]) -> bytes:
     """The Prometheus text exposition: the instance's counters and ``gauges`` computed now
     (``{name: (help, value)}``)."""
     _metrics()  # this worker's zero series exist before the first scrape
-    flush()
     registry = _families(CollectorRegistry(auto_describe=False))
     registry.register(_Gauges(gauges))
     return generate_latest(registry)
@@ -287,7 +288,6 @@ def totals() -> dict[str, float]:
     """The instance's counters as a flat record: ``tokens`` (every grant and algorithm) and
     ``failures.<reason>``. What the dashboard's history is made of."""
     _metrics()
-    flush()
     found: dict[str, float] = {"tokens": 0.0}
     found.update({f"failures.{reason}": 0.0 for reason in FAILURE_REASONS})
     for family in _families(CollectorRegistry(auto_describe=False)).collect():
