@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import metrics
+from app.metric_tally import FLUSH_EVERY, Tally
 from app.security.secrets import generate_client_id, generate_secret
 from tests.helpers import basic_auth, basic_header
 from tests.metrics_helpers import failures, introspections, parse, tokens, value
@@ -293,8 +294,6 @@ def test_counters_are_still_scraped_while_the_database_is_down(config, tmp_path)
 
 def test_a_batch_that_cannot_be_handed_over_does_not_stop_the_next_ones():
     """The tally's thread survives a failed hand-over (a full disk under the metric files)."""
-    from app.metric_tally import FLUSH_EVERY, Tally
-
     handed: list[object] = []
 
     def hand_over(counts, observations):

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import EnvironBuilder
@@ -309,8 +309,6 @@ def test_each_request_finds_g_empty(app, factory, monkeypatch):
     answer = fast.answer
 
     def noting(environ, form):
-        from flask import g
-
         seen.append(dict(vars(g)))
         g.caller = form.get("grant_type")
         return answer(environ, form)
