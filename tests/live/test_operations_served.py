@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 
 from app import metrics
@@ -21,7 +19,7 @@ from app.models import MetricSample
 from app.security.secrets import generate_client_id, generate_secret
 from tests.conftest import Credentials, Factory
 from tests.live.server import LiveServer, free_port, running_server, server_env
-from tests.metrics_helpers import failures, introspections, parse, tokens
+from tests.metrics_helpers import answered, failures, in_files, introspections, parse, tokens
 
 TIMEOUT = 10
 TOKENS, WRONG, MALFORMED, MISSING, ACTIVE, INACTIVE = 60, 13, 7, 5, 9, 4
@@ -106,7 +104,7 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
 
         refused = _post(f"{server.url}/token", data={"grant_type": "client_credentials"})
     # stopped at once after it (SIGTERM): each worker handed over its last counts as it ended
-    assert _token_answers_in(directory) == TOKENS + WRONG + MALFORMED + MISSING + 1
+    assert answered(in_files(directory), "/token") == TOKENS + WRONG + MALFORMED + MISSING + 1
     lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
     assert all(isinstance(line, dict) and line["time"] and line["level"] for line in lines)
     assert any(line["logger"].startswith("_granian") for line in lines)  # the server's own too
@@ -115,19 +113,6 @@ def test_two_workers_count_exactly_and_log_json_with_request_ids(
     assert {line["logger"] for line in mine} == {"app.oauth", "app.access"}, mine
     access = [line for line in lines if line["logger"] == "app.access"]
     assert len(access) >= TOKENS and all(line.get("request_id") for line in access)
-
-
-def _token_answers_in(directory: Path) -> float:
-    """The ``/token`` answers in an instance's metric files, as a scrape would sum them."""
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, str(directory))
-    return sum(
-        sample.value
-        for family in registry.collect()
-        for sample in family.samples
-        if sample.name == "gatehouse_http_request_duration_seconds_count"
-        and sample.labels["route"] == "/token"
-    )
 
 
 def _until_counted(url: str, tokens_issued: int, introspected: int) -> None:

@@ -17,6 +17,7 @@ from app.models import Client
 from tests.conftest import Factory
 from tests.live.calls import access_token, introspect, jwt_header
 from tests.live.server import LiveServer, free_port, run_cli, running_server, server_env
+from tests.metrics_helpers import answered, in_files, tokens
 
 
 def _serves(server: LiveServer, factory: Factory) -> list[dict]:
@@ -48,6 +49,10 @@ def test_gunicorn_serves_when_asked(
         lines = _serves(server, factory)
         assert requests.get(f"{server.url}/healthz", timeout=10).headers["Server"] == "gunicorn"
     assert sum("Booting worker" in line["message"] for line in lines) >= 2
+    # stopped (SIGTERM) right after its one token: the worker that issued it handed over its
+    # tallied counts as it ended (``atexit``), sooner than the tally's thread would
+    counted = in_files(tmp_path / "instance" / "metrics" / f"127.0.0.1_{port}")
+    assert (tokens(counted), answered(counted, "/token")) == (1, 1)
 
 
 @pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
