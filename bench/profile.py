@@ -5,6 +5,9 @@ schema with ``--postgres URL``), then calls the WSGI app N times in this process
 timed and once under cProfile, and prints the CPU time per request and the top
 functions. No server and no network: ``baseline`` and ``sign`` do the same for the bare
 Flask app's ``POST /`` and ``POST /sign``.
+``--evict MB`` overwrites that much memory before each timed request, as a loaded server's
+other processes do to the cache between two requests of one worker: warm timings hide
+what code costs when it has left the cache.
 ``token-jwt`` is ``/token`` for a key client (``private_key_jwt``): every request
 carries a new ES256 assertion, signed beforehand, so its ``jti`` is remembered once
 each (in the database, or in Redis with ``--redis URL``).
@@ -131,28 +134,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=2000, help="requests to profile (2000)")
     parser.add_argument("--top", type=int, default=30, help="functions to list (30)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative)")
+    parser.add_argument(
+        "--evict",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="overwrite MB of memory before each timed request (0, the default: warm caches)",
+    )
     args = parser.parse_args(argv)
 
     with prepared(args, 200 + 2 * args.n) as (path, call):
         for _ in range(min(200, args.n)):  # warm caches
             call()
-        started, cpu = time.perf_counter(), time.process_time()
-        for _ in range(args.n):
-            call()
-        plain = (time.perf_counter() - started) / args.n
-        cpu = (time.process_time() - cpu) / args.n
+        plain, cpu = timed(call, args.n, args.evict)
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.n):
             call()
         profiler.disable()
+        cache = f", {args.evict} MB evicted before each" if args.evict else ""
         print(
-            f"POST {path} ({args.alg}, WSGI call, no server): unprofiled {plain * 1e6:.0f} us "
-            f"wall, {cpu * 1e6:.0f} us CPU per request = {1 / cpu:,.0f}/s per core"
+            f"POST {path} ({args.alg}, WSGI call, no server{cache}): unprofiled "
+            f"{plain * 1e6:.0f} us wall, {cpu * 1e6:.0f} us CPU per request = "
+            f"{1 / cpu:,.0f}/s per core"
         )
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     return 0
+
+
+def timed(call: Callable[[], None], count: int, evict_mb: int) -> tuple[float, float]:
+    """Wall and CPU seconds per request over ``count`` calls; with ``evict_mb``, each call
+    comes after that much memory is overwritten (not timed): one byte per 64-byte cache
+    line, alternating values so every line is really written."""
+    scratch = bytearray(evict_mb << 20)
+    lines = len(scratch[::64])
+    fills = (b"\x01" * lines, b"\x02" * lines)
+    wall = cpu = 0
+    for number in range(count):
+        if lines:
+            scratch[::64] = fills[number & 1]
+        started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
+        call()
+        cpu += time.process_time_ns() - cpu_started
+        wall += time.perf_counter_ns() - started
+    return wall / count / 1e9, cpu / count / 1e9
 
 
 def assertion_bodies(env: Environment, count: int) -> Iterator[str]:
